@@ -1,0 +1,107 @@
+# agentkpi: the only build file. `make` builds ./agentkpi; `make run` and
+# `make test` are the two commands a newcomer needs (see README.md).
+
+CC      ?= cc
+OPT     ?= -O2
+PKGS    := libmicrohttpd libpq jansson uuid libcrypto
+WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+           -Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare -fno-common
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -MMD -MP \
+           -Iserver -Iapi $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   ?= build
+endif
+ifeq ($(DEBUG),1)
+OPT     := -O0
+endif
+
+SERVER_SRCS := server/util.c server/err.c server/log.c server/config.c \
+               server/validate.c server/event.c server/facts.c \
+               server/stats.c server/db.c server/store.c server/migrate.c \
+               server/keys.c server/http.c server/cli.c
+API_SRCS    := api/routes.c api/auth.c api/health.c api/events.c \
+               api/conversations.c
+LIB_SRCS    := $(SERVER_SRCS) $(API_SRCS)
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB         := $(BUILD)/libagentkpi.a
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+INTEG_SRCS  := $(wildcard tests/integration/test_*.c)
+SUPPORT_SRCS:= $(wildcard tests/support/*.c)
+UNIT_BINS   := $(UNIT_SRCS:%.c=$(BUILD)/%)
+INTEG_BINS  := $(INTEG_SRCS:%.c=$(BUILD)/%)
+SUPPORT_OBJS:= $(SUPPORT_SRCS:%.c=$(BUILD)/%.o)
+TEST_LIBS   := $(shell pkg-config --libs criterion libcurl 2>/dev/null)
+TEST_CFLAGS := -Itests/support $(shell pkg-config --cflags criterion 2>/dev/null)
+
+BIN := agentkpi
+ifeq ($(SANITIZE),1)
+BIN := $(BUILD)/agentkpi
+endif
+
+.PHONY: all run test check-tests check format format-check clean deps
+
+all: $(BIN)
+
+$(BIN): $(BUILD)/server/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(SUPPORT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(SUPPORT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
+# Installs what is missing, builds, starts a local PostgreSQL under var/
+# when DATABASE_URL is unset, migrates, and serves with a demo key.
+run:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh
+
+# Every test on a throwaway PostgreSQL: normal build, then ASan+UBSan.
+test:
+	@scripts/deps.sh
+	@scripts/test.sh
+
+# Builds and runs every Criterion binary against DATABASE_URL.
+check-tests: $(BIN) $(UNIT_BINS) $(INTEG_BINS)
+	@test -n "$$DATABASE_URL" || { echo "check-tests needs DATABASE_URL (use make test)"; exit 2; }
+	@./$(BIN) migrate >/dev/null
+	@set -e; for t in $(UNIT_BINS) $(INTEG_BINS); do \
+		echo "== $$t"; \
+		$$t --jobs 2 --short-filename; \
+	done
+
+check: format-check
+	@scripts/check-docs.sh
+
+format:
+	clang-format -i server/*.[ch] api/*.[ch] tests/*/*.[ch]
+
+format-check:
+	clang-format --dry-run --Werror server/*.[ch] api/*.[ch] tests/*/*.[ch]
+
+clean:
+	rm -rf build build-san agentkpi
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/server/main.d

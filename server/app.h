@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef AGENTKPI_APP_H
+#define AGENTKPI_APP_H
+
+/*
+ * The application state handed to every handler through the HTTP layer:
+ * configuration and the database pool. Built by main.c.
+ */
+
+#include "config.h"
+#include "db.h"
+
+#include <stdint.h>
+
+struct app {
+	struct config cfg;
+	struct db *db;
+	int64_t started_ms;
+};
+
+#endif

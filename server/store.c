@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Event writes and conversation reads. Ingest locks the touched
+ * conversations, inserts the new events and recomputes those
+ * conversations' facts from all their events, in one transaction.
+ */
+#include "store.h"
+#include "log.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INGEST_ATTEMPTS 4
+#define REBUILD_PAGE "500"
+
+/* -- rows to structs --------------------------------------------------- */
+
+static double num(const char *v)
+{
+	return v ? strtod(v, NULL) : NAN;
+}
+
+static int tri(const char *v)
+{
+	return v ? v[0] == 't' : -1;
+}
+
+static int64_t ms(const char *v)
+{
+	return v ? strtoll(v, NULL, 10) : TIME_NONE;
+}
+
+static int integer(const char *v)
+{
+	return v ? atoi(v) : 0;
+}
+
+/* Reads one row of EVENT_COLUMNS (queries.def); strings borrow from res. */
+static void event_from_row(const struct db_res *res, int r, struct event *ev)
+{
+	int c = 0, i;
+
+	event_init(ev);
+	ev->conversation_id = db_res_value(res, r, c++);
+	ev->id = db_res_value(res, r, c++);
+	ev->type = event_enum_parse(ENUM_TYPE, db_res_value(res, r, c++));
+	ev->ts_ms = ms(db_res_value(res, r, c++));
+	ev->customer_id = db_res_value(res, r, c++);
+	ev->agent_version = db_res_value(res, r, c++);
+	ev->cost_usd = num(db_res_value(res, r, c++));
+	for (i = 0; i < SEG_COUNT; i++)
+		ev->segment[i] = db_res_value(res, r, c++);
+	ev->author = event_enum_parse(ENUM_ACTOR, db_res_value(res, r, c++));
+	ev->sentiment = num(db_res_value(res, r, c++));
+	ev->clarification = tri(db_res_value(res, r, c++));
+	ev->confidence = num(db_res_value(res, r, c++));
+	ev->reason = event_enum_parse(ENUM_REASON, db_res_value(res, r, c++));
+	ev->initiated_by =
+		event_enum_parse(ENUM_INITIATOR, db_res_value(res, r, c++));
+	ev->tool_name = db_res_value(res, r, c++);
+	ev->tool_ok = tri(db_res_value(res, r, c++));
+	ev->latency_ms = num(db_res_value(res, r, c++));
+	ev->by = event_enum_parse(ENUM_BY, db_res_value(res, r, c++));
+	ev->confirmed = tri(db_res_value(res, r, c++));
+	ev->csat = integer(db_res_value(res, r, c++));
+	ev->thumbs = event_enum_parse(ENUM_THUMBS, db_res_value(res, r, c++));
+	ev->grader = db_res_value(res, r, c++);
+	ev->resolution_correct = tri(db_res_value(res, r, c++));
+	ev->hallucination = tri(db_res_value(res, r, c++));
+	ev->score = num(db_res_value(res, r, c++));
+	ev->escalation_appropriate = tri(db_res_value(res, r, c++));
+	ev->failure_category =
+		event_enum_parse(ENUM_FAILURE, db_res_value(res, r, c++));
+}
+
+/* Reads one row of FACTS_COLUMNS (queries.def); strings borrow from res. */
+static void facts_from_row(const struct db_res *res, int r, struct facts *f)
+{
+	const char *gap;
+	int c = 0, i;
+
+	memset(f, 0, sizeof(*f));
+	f->conversation_id = db_res_value(res, r, c++);
+	f->started_at = ms(db_res_value(res, r, c++));
+	f->last_event_at = ms(db_res_value(res, r, c++));
+	f->customer_id = db_res_value(res, r, c++);
+	f->agent_version = db_res_value(res, r, c++);
+	for (i = 0; i < SEG_COUNT; i++)
+		f->segment[i] = db_res_value(res, r, c++);
+	f->ai_involved = tri(db_res_value(res, r, c++)) == 1;
+	f->human_involved = tri(db_res_value(res, r, c++)) == 1;
+	f->stream = facts_stream_parse(db_res_value(res, r, c++));
+	f->escalated = tri(db_res_value(res, r, c++)) == 1;
+	f->escalated_at = ms(db_res_value(res, r, c++));
+	f->escalation_reason =
+		event_enum_parse(ENUM_REASON, db_res_value(res, r, c++));
+	f->first_response_at = ms(db_res_value(res, r, c++));
+	f->status = facts_status_parse(db_res_value(res, r, c++));
+	f->resolved_at = ms(db_res_value(res, r, c++));
+	f->resolved_by = event_enum_parse(ENUM_BY, db_res_value(res, r, c++));
+	f->confirmed = tri(db_res_value(res, r, c++));
+	f->ever_resolved = tri(db_res_value(res, r, c++)) == 1;
+	gap = db_res_value(res, r, c++);
+	f->reopen_gap_ms = gap ? strtoll(gap, NULL, 10) : -1;
+	f->turns = integer(db_res_value(res, r, c++));
+	f->customer_turns = integer(db_res_value(res, r, c++));
+	f->ai_turns = integer(db_res_value(res, r, c++));
+	f->human_turns = integer(db_res_value(res, r, c++));
+	f->csat = integer(db_res_value(res, r, c++));
+	f->thumbs = event_enum_parse(ENUM_THUMBS, db_res_value(res, r, c++));
+	f->negative_feedback = tri(db_res_value(res, r, c++)) == 1;
+	f->sentiment_start = num(db_res_value(res, r, c++));
+	f->sentiment_end = num(db_res_value(res, r, c++));
+	f->clarifications = integer(db_res_value(res, r, c++));
+	f->tool_calls = integer(db_res_value(res, r, c++));
+	f->tool_failures = integer(db_res_value(res, r, c++));
+	f->cost_usd = num(db_res_value(res, r, c++));
+	f->graded = tri(db_res_value(res, r, c++)) == 1;
+	f->resolution_correct = tri(db_res_value(res, r, c++));
+	f->hallucination = tri(db_res_value(res, r, c++));
+	f->quality_score = num(db_res_value(res, r, c++));
+	f->escalation_appropriate = tri(db_res_value(res, r, c++));
+	f->failure_category =
+		event_enum_parse(ENUM_FAILURE, db_res_value(res, r, c++));
+	f->events = integer(db_res_value(res, r, c++));
+}
+
+/* -- ingest ------------------------------------------------------------ */
+
+static char *dump(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+
+	if (!s)
+		BUG("json_dumps failed");
+	return s;
+}
+
+/*
+ * Recomputes and stores the facts of the conversations in convs (a JSON
+ * array of ids) from all their events, inside the caller's transaction.
+ */
+static int refresh_facts(struct db_conn *conn, const char *tenant_id,
+			 json_t *convs, struct err *err)
+{
+	struct db_res *res = NULL, *up = NULL;
+	struct event *evs = NULL;
+	json_t *rows = json_array();
+	char *ids = dump(convs), *rows_text = NULL;
+	const char *params[2] = { tenant_id, ids };
+	struct facts f;
+	int n, i, start, rc = -1;
+
+	if (!(res = db_exec(conn, Q_EVENTS_FOR_FACTS, params, err)))
+		goto out;
+	n = db_res_rows(res);
+	evs = xcalloc(n ? n : 1, sizeof(*evs));
+	for (i = 0; i < n; i++)
+		event_from_row(res, i, &evs[i]);
+	for (start = 0, i = 1; i <= n; i++) {
+		if (i < n && strcmp(evs[i].conversation_id,
+				    evs[start].conversation_id) == 0)
+			continue;
+		if (n == 0)
+			break;
+		facts_compute(evs + start, i - start, &f);
+		json_array_append_new(rows, facts_to_json(&f));
+		start = i;
+	}
+	rows_text = dump(rows);
+	params[1] = rows_text;
+	if (!(up = db_exec(conn, Q_FACTS_UPSERT, params, err)))
+		goto out;
+	rc = 0;
+out:
+	db_res_free(up);
+	db_res_free(res);
+	free(evs);
+	free(rows_text);
+	free(ids);
+	json_decref(rows);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The distinct conversation ids of items, sorted byte-wise, as JSON. */
+static json_t *conversation_ids(const struct store_item *items, size_t n)
+{
+	const char **ids = xcalloc(n ? n : 1, sizeof(*ids));
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ids[i] = items[i].ev.conversation_id;
+	qsort(ids, n, sizeof(*ids), cmp_str);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(ids[i], ids[i - 1]) != 0)
+			json_array_append_new(arr, json_string(ids[i]));
+	free(ids);
+	return arr;
+}
+
+/* The insert rows: first occurrence of each id only. */
+static json_t *event_rows(struct store_item *items, size_t n, json_t *seen)
+{
+	json_t *rows = json_array(), *row;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		items[i].stored = 0;
+		if (json_object_get(seen, items[i].ev.id))
+			continue;
+		json_object_set_new(seen, items[i].ev.id, json_integer(i));
+		row = event_to_json(&items[i].ev);
+		json_object_set_new(row, "raw",
+				    json_stringn(items[i].raw,
+						 items[i].raw_len));
+		json_array_append_new(rows, row);
+	}
+	return rows;
+}
+
+static int ingest_once(struct db_conn *conn, const char *tenant_id,
+		       struct store_item *items, size_t n, struct err *err)
+{
+	json_t *convs = conversation_ids(items, n), *seen = json_object();
+	json_t *rows = event_rows(items, n, seen), *touched = json_object();
+	json_t *touched_ids = json_array(), *v;
+	struct db_res *res = NULL;
+	char *convs_text = dump(convs), *rows_text = dump(rows);
+	char now[TIME_BUF_LEN];
+	const char *params[3] = { tenant_id, convs_text, NULL };
+	const char *key;
+	int i, rc = -1;
+
+	if (db_begin(conn, err) < 0)
+		goto out;
+	if (!(res = db_exec(conn, Q_CONV_ENSURE, params, err)))
+		goto out;
+	db_res_free(res);
+	if (!(res = db_exec(conn, Q_CONV_LOCK, params, err)))
+		goto out;
+	db_res_free(res);
+	params[1] = rows_text;
+	params[2] = time_format_ms(time_now_ms(), now);
+	if (!(res = db_exec(conn, Q_EVENTS_INSERT, params, err)))
+		goto out;
+	for (i = 0; i < db_res_rows(res); i++) {
+		v = json_object_get(seen, db_res_value(res, i, 0));
+		if (!v)
+			BUG("inserted an id that was not sent");
+		items[json_integer_value(v)].stored = 1;
+		json_object_set_new(
+			touched,
+			items[json_integer_value(v)].ev.conversation_id,
+			json_true());
+	}
+	json_object_foreach(touched, key, v)
+		json_array_append_new(touched_ids, json_string(key));
+	if (json_array_size(touched_ids) &&
+	    refresh_facts(conn, tenant_id, touched_ids, err) < 0)
+		goto out;
+	if (db_commit(conn, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		db_rollback(conn);
+	db_res_free(res);
+	free(convs_text);
+	free(rows_text);
+	json_decref(convs);
+	json_decref(seen);
+	json_decref(rows);
+	json_decref(touched);
+	json_decref(touched_ids);
+	return rc;
+}
+
+static int retryable(struct db_conn *conn)
+{
+	const char *state = db_last_sqlstate(conn);
+
+	return strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
+}
+
+int store_ingest(struct db *db, const char *tenant_id,
+		 struct store_item *items, size_t n, struct err *err)
+{
+	struct db_conn *conn;
+	int attempt, rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (!(conn = db_acquire(db, err)))
+		return -1;
+	for (attempt = 1; attempt <= INGEST_ATTEMPTS; attempt++) {
+		rc = ingest_once(conn, tenant_id, items, n, err);
+		if (rc == 0 || !retryable(conn))
+			break;
+		log_msg(LOG_WARN, "store", "ingest attempt %d hit %s, retrying",
+			attempt, db_last_sqlstate(conn));
+	}
+	db_release(db, conn);
+	return rc;
+}
+
+/* -- rebuild ----------------------------------------------------------- */
+
+static int rebuild_page(struct db_conn *conn, const char *tenant_id,
+			json_t *ids, struct err *err)
+{
+	char *text = dump(ids);
+	const char *params[2] = { tenant_id, text };
+	struct db_res *res = NULL;
+	int rc = -1;
+
+	if (db_begin(conn, err) < 0)
+		goto out;
+	if (!(res = db_exec(conn, Q_CONV_ENSURE, params, err)))
+		goto out;
+	db_res_free(res);
+	if (!(res = db_exec(conn, Q_CONV_LOCK, params, err)))
+		goto out;
+	if (refresh_facts(conn, tenant_id, ids, err) < 0)
+		goto out;
+	rc = db_commit(conn, err);
+out:
+	if (rc < 0)
+		db_rollback(conn);
+	db_res_free(res);
+	free(text);
+	return rc;
+}
+
+int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
+			struct err *err)
+{
+	struct db_conn *conn;
+	struct db_res *res = NULL;
+	char *after = xstrdup("");
+	json_t *ids = NULL;
+	int i, rc = -1;
+
+	*count = 0;
+	if (!(conn = db_acquire(db, err))) {
+		free(after);
+		return -1;
+	}
+	for (;;) {
+		const char *params[3] = { tenant_id, after, REBUILD_PAGE };
+
+		if (!(res = db_exec(conn, Q_CONV_IDS_PAGE, params, err)))
+			goto out;
+		if (db_res_rows(res) == 0)
+			break;
+		ids = json_array();
+		for (i = 0; i < db_res_rows(res); i++)
+			json_array_append_new(
+				ids, json_string(db_res_value(res, i, 0)));
+		free(after);
+		after = xstrdup(db_res_value(res, db_res_rows(res) - 1, 0));
+		db_res_free(res);
+		res = NULL;
+		if (rebuild_page(conn, tenant_id, ids, err) < 0)
+			goto out;
+		*count += (long)json_array_size(ids);
+		json_decref(ids);
+		ids = NULL;
+	}
+	rc = 0;
+out:
+	json_decref(ids);
+	db_res_free(res);
+	free(after);
+	db_release(db, conn);
+	return rc;
+}
+
+/* -- reads ------------------------------------------------------------- */
+
+int store_conversation_get(struct db *db, const char *tenant_id,
+			   const char *conversation_id, json_t **out,
+			   struct err *err)
+{
+	const char *params[2] = { tenant_id, conversation_id };
+	struct db_res *res = NULL, *evres = NULL;
+	struct db_conn *conn;
+	json_t *events, *ev;
+	struct facts f;
+	int i, rc = -1;
+
+	*out = NULL;
+	if (!(conn = db_acquire(db, err)))
+		return -1;
+	if (!(res = db_exec(conn, Q_CONV_GET, params, err)))
+		goto out;
+	if (db_res_rows(res) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (!(evres = db_exec(conn, Q_CONV_EVENTS, params, err)))
+		goto out;
+	events = json_array();
+	for (i = 0; i < db_res_rows(evres); i++) {
+		ev = json_loads(db_res_value(evres, i, 0), JSON_DECODE_ANY,
+				NULL);
+		json_array_append_new(events, ev ? ev : json_null());
+	}
+	facts_from_row(res, 0, &f);
+	*out = json_pack("{s:o, s:o}", "conversation", facts_to_json(&f),
+			 "events", events);
+	rc = 0;
+out:
+	db_res_free(evres);
+	db_res_free(res);
+	db_release(db, conn);
+	return rc;
+}
+
+int store_conversation_list(struct db *db, const char *tenant_id,
+			    const struct store_list_query *q, json_t **out,
+			    struct err *err)
+{
+	char limit[24];
+	const char *params[8] = { tenant_id, q->status,	  q->stream,
+				  q->from,   q->to,	  q->after_ts,
+				  q->after_id, limit };
+	struct db_res *res = NULL;
+	struct db_conn *conn;
+	struct facts f;
+	int i;
+
+	*out = NULL;
+	snprintf(limit, sizeof(limit), "%ld", q->limit);
+	if (!(conn = db_acquire(db, err)))
+		return -1;
+	res = db_exec(conn, Q_CONV_LIST, params, err);
+	db_release(db, conn);
+	if (!res)
+		return -1;
+	*out = json_array();
+	for (i = 0; i < db_res_rows(res); i++) {
+		facts_from_row(res, i, &f);
+		json_array_append_new(*out, facts_to_json(&f));
+	}
+	db_res_free(res);
+	return 0;
+}
