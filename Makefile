@@ -46,6 +46,9 @@ ifeq ($(SANITIZE),1)
 BIN := $(BUILD)/agentkpi
 endif
 
+# keep test objects: they are not throwaway intermediates
+.SECONDARY:
+
 .PHONY: all run test check-tests check format format-check clean deps
 
 all: $(BIN)
