@@ -21,30 +21,32 @@ void api_conversations_get(struct request *req)
 {
 	struct app *app = request_app(req);
 	const char *id = request_path_param(req, 0);
-	json_t *out = NULL;
+	char *out = NULL;
 	struct err err;
 
-	if (store_conversation_get(app->db, api_auth(req)->tenant_id, id, &out,
+	/* ids are JSON strings: bytes that are not UTF-8 cannot name one */
+	if (utf8_valid(id, strlen(id)) &&
+	    store_conversation_get(app->db, api_auth(req)->tenant_id, id, &out,
 				   &err) < 0) {
 		reply_error(req, &err);
 		return;
 	}
 	if (!out) {
 		err_set(&err, API_ERR_NOT_FOUND, "conversation_id",
-			"no conversation '%.100s'", id);
+			"no conversation with this id");
 		reply_error(req, &err);
 		return;
 	}
-	reply_json(req, 200, out);
+	reply_json_text(req, 200, out);
 }
 
 /* The cursor is the hex of "<started_at ms>:<conversation id>". */
 static char *cursor_encode(json_t *facts)
 {
-	const char *id = json_string_value(json_object_get(facts,
-							   "conversation_id"));
-	const char *ts = json_string_value(json_object_get(facts,
-							   "started_at"));
+	const char *id =
+	    json_string_value(json_object_get(facts, "conversation_id"));
+	const char *ts =
+	    json_string_value(json_object_get(facts, "started_at"));
 	int64_t ms = 0;
 	char *plain, *hex;
 	size_t len;
@@ -75,7 +77,7 @@ static int cursor_decode(const char *hex, char *ts, char **id)
 	long long ms;
 	int hi, lo;
 
-	if (n == 0 || n % 2 || n > 1200)
+	if (n == 0 || n % 2 || n > 4200)
 		return -1;
 	plain = xmalloc(n / 2 + 1);
 	for (i = 0; i < n / 2; i++) {
@@ -95,14 +97,19 @@ static int cursor_decode(const char *hex, char *ts, char **id)
 	}
 	*colon = '\0';
 	ms = strtoll(plain, NULL, 10);
+	if (!utf8_valid(colon + 1, strlen(colon + 1)) ||
+	    ms < -62135596800000LL || ms > 253402300799999LL) {
+		free(plain);
+		return -1;
+	}
 	time_format_ms(ms, ts);
 	*id = xstrdup(colon + 1);
 	free(plain);
 	return 0;
 }
 
-static const char *const list_params[] = { "status", "stream", "from",
-					   "to",     "limit",  "cursor" };
+static const char *const list_params[] = {"status", "stream", "from",
+					  "to",	    "limit",  "cursor"};
 
 static int check_param(void *arg, const char *key, const char *value)
 {

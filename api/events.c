@@ -16,15 +16,14 @@
 #include <strings.h>
 
 struct batch {
-	json_t **docs;		 /* parsed elements, owned */
-	const char **raw;	 /* their text in the body */
+	json_t **docs;	  /* parsed elements, owned */
+	const char **raw; /* their text in the body */
 	size_t *raw_len;
 	size_t n;
 	size_t cap;
 };
 
-static void batch_add(struct batch *b, json_t *doc, const char *raw,
-		      size_t len)
+static void batch_add(struct batch *b, json_t *doc, const char *raw, size_t len)
 {
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 16;
@@ -62,7 +61,7 @@ static int parse_one(struct batch *b, const char *text, size_t len,
 
 	while (len && is_ws(text[len - 1]))
 		len--;
-	doc = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+	doc = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (!doc)
 		return err_set(err, API_ERR_INVALID_JSON, NULL,
 			       "%s %zu is not valid JSON: %s", what, ordinal,
@@ -131,8 +130,8 @@ static int parse_array(struct batch *b, const char *s, size_t n, long max,
 					       "a batch holds at most %ld "
 					       "events",
 					       max);
-			if (parse_one(b, s + i, end - i, "element", b->n,
-				      err) < 0)
+			if (parse_one(b, s + i, end - i, "element", b->n, err) <
+			    0)
 				return -1;
 			i = end + 1;
 			if (s[end] == ']')
@@ -186,13 +185,17 @@ static int parse_body(struct request *req, struct batch *b, long max,
 	if (ctype) {
 		size_t tlen = strcspn(ctype, "; ");
 
-		if ((tlen == 20 && !strncasecmp(ctype, "application/x-ndjson",
-						20)) ||
-		    (tlen == 18 && !strncasecmp(ctype, "application/ndjson",
-						18)))
+		if ((tlen == 20 &&
+		     !strncasecmp(ctype, "application/x-ndjson", 20)) ||
+		    (tlen == 18 &&
+		     !strncasecmp(ctype, "application/ndjson", 18)))
 			ndjson = true;
+		/* curl -d sends form-urlencoded unless told otherwise */
 		else if (!(tlen == 16 &&
-			   !strncasecmp(ctype, "application/json", 16)))
+			   !strncasecmp(ctype, "application/json", 16)) &&
+			 !(tlen == 33 &&
+			   !strncasecmp(
+			       ctype, "application/x-www-form-urlencoded", 33)))
 			return err_set(err, API_ERR_UNSUPPORTED_MEDIA,
 				       "Content-Type",
 				       "send application/json or "
@@ -224,18 +227,18 @@ static json_t *rejection(size_t index, json_t *doc, const struct err *e)
 {
 	json_t *id = json_is_object(doc) ? json_object_get(doc, "id") : NULL;
 
-	return json_pack("{s:I, s:O?, s:{s:s, s:s, s:s}}", "index",
+	return json_pack("{s:I, s:O?, s:{s:s, s:s, s:s?}}", "index",
 			 (json_int_t)index, "id",
 			 json_is_string(id) ? id : NULL, "error", "code",
 			 err_code_word(e->code), "message", e->msg, "field",
-			 e->field);
+			 e->field[0] ? e->field : NULL);
 }
 
 void api_events_post(struct request *req)
 {
 	struct app *app = request_app(req);
 	const struct auth *auth = api_auth(req);
-	struct batch b = { 0 };
+	struct batch b = {0};
 	struct store_item *items = NULL;
 	json_t *rejected = json_array();
 	size_t i, nvalid = 0, accepted = 0;
@@ -261,9 +264,10 @@ void api_events_post(struct request *req)
 	for (i = 0; i < nvalid; i++)
 		accepted += items[i].stored;
 	reply_json(req, 200,
-		   json_pack("{s:I, s:I, s:o}", "accepted", (json_int_t)accepted,
-			     "duplicates", (json_int_t)(nvalid - accepted),
-			     "rejected", rejected));
+		   json_pack("{s:I, s:I, s:o}", "accepted",
+			     (json_int_t)accepted, "duplicates",
+			     (json_int_t)(nvalid - accepted), "rejected",
+			     rejected));
 	rejected = NULL;
 	goto out;
 fail:

@@ -20,13 +20,12 @@ void api_health_get(struct request *req)
 		if (counts[i])
 			json_object_set_new(errors, err_code_word(i),
 					    json_integer(counts[i]));
-	reply_json(req, 200,
-		   json_pack("{s:s, s:I, s:I, s:o}", "status", "ok",
-			     "uptime_s",
-			     (json_int_t)((time_now_ms() - app->started_ms) /
-					  1000),
-			     "requests", (json_int_t)http_request_count(),
-			     "errors", errors));
+	reply_json(
+	    req, 200,
+	    json_pack("{s:s, s:I, s:I, s:o}", "status", "ok", "uptime_s",
+		      (json_int_t)((time_now_ms() - app->started_ms) / 1000),
+		      "requests", (json_int_t)http_request_count(), "errors",
+		      errors));
 }
 
 void api_ready_get(struct request *req)
@@ -35,8 +34,8 @@ void api_ready_get(struct request *req)
 	struct err err;
 	int pending;
 
-	if (migrate_pending(app->db, app->cfg.migrations_dir, &pending,
-			    &err) < 0) {
+	if (migrate_pending(app->db, app->cfg.migrations_dir, &pending, &err) <
+	    0) {
 		err_set(&err, API_ERR_NOT_READY, NULL,
 			"the database is not reachable");
 		reply_error(req, &err);
@@ -49,7 +48,7 @@ void api_ready_get(struct request *req)
 		reply_error(req, &err);
 		return;
 	}
-	reply_json(req, 200,
-		   json_pack("{s:s, s:s}", "status", "ready", "database",
-			     "ok"));
+	reply_json(
+	    req, 200,
+	    json_pack("{s:s, s:s}", "status", "ready", "database", "ok"));
 }

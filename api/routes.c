@@ -6,11 +6,11 @@
 #include "api.h"
 
 const struct http_route api_routes[] = {
-	{ "GET", "/healthz", api_health_get, 0 },
-	{ "GET", "/readyz", api_ready_get, 0 },
-	{ "POST", "/v1/events", api_events_post, SCOPE_INGEST },
-	{ "GET", "/v1/conversations", api_conversations_list, SCOPE_READ },
-	{ "GET", "/v1/conversations/{}", api_conversations_get, SCOPE_READ },
+    {"GET", "/healthz", api_health_get, 0},
+    {"GET", "/readyz", api_ready_get, 0},
+    {"POST", "/v1/events", api_events_post, SCOPE_INGEST},
+    {"GET", "/v1/conversations", api_conversations_list, SCOPE_READ},
+    {"GET", "/v1/conversations/{}", api_conversations_get, SCOPE_READ},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

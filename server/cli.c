@@ -24,56 +24,55 @@ struct service {
 };
 
 static const char usage[] =
-	"usage: agentkpi COMMAND [ARGS]\n"
-	"\n"
-	"Metrics for AI customer-support agents: ingests conversation events\n"
-	"over HTTP into PostgreSQL and serves the KPIs built from them.\n"
-	"\n"
-	"commands:\n"
-	"  serve [--migrate]             serve the HTTP API on LISTEN\n"
-	"  migrate                       apply pending database migrations\n"
-	"  tenants create NAME [--if-not-exists]\n"
-	"                                create a tenant\n"
-	"  keys create --tenant NAME --scopes ingest,read,admin\n"
-	"                                create an API key (printed once)\n"
-	"  keys revoke KEY_ID            revoke an API key\n"
-	"  keys verify KEY               exit 0 when KEY is a valid key\n"
-	"  rebuild-facts [--tenant NAME] recompute conversation facts from\n"
-	"                                the stored events\n"
-	"\n"
-	"Every command reads DATABASE_URL; see README.md for all settings.\n"
-	"'agentkpi COMMAND --help' describes one command.\n";
+    "usage: agentkpi COMMAND [ARGS]\n"
+    "\n"
+    "Metrics for AI customer-support agents: ingests conversation events\n"
+    "over HTTP into PostgreSQL and serves the KPIs built from them.\n"
+    "\n"
+    "commands:\n"
+    "  serve [--migrate]             serve the HTTP API on LISTEN\n"
+    "  migrate                       apply pending database migrations\n"
+    "  tenants create NAME [--if-not-exists]\n"
+    "                                create a tenant\n"
+    "  keys create --tenant NAME --scopes ingest,read,admin\n"
+    "                                create an API key (printed once)\n"
+    "  keys revoke KEY_ID            revoke an API key\n"
+    "  keys verify KEY               exit 0 when KEY is a valid key\n"
+    "  rebuild-facts [--tenant NAME] recompute conversation facts from\n"
+    "                                the stored events\n"
+    "\n"
+    "Every command reads DATABASE_URL; see README.md for all settings.\n"
+    "'agentkpi COMMAND --help' describes one command.\n";
 
 static const struct {
 	const char *name;
 	const char *help;
 } command_help[] = {
-	{ "serve", "usage: agentkpi serve [--migrate]\n\n"
-		   "Serves the HTTP API on LISTEN (default 127.0.0.1:8080)\n"
-		   "until SIGINT or SIGTERM. Refuses to start while database\n"
-		   "migrations are pending, unless --migrate applies them.\n" },
-	{ "migrate", "usage: agentkpi migrate\n\n"
-		     "Applies the pending migrations of MIGRATIONS_DIR\n"
-		     "(default ./migrations) to DATABASE_URL, each in one\n"
-		     "transaction. Safe to run concurrently and repeatedly.\n" },
-	{ "tenants", "usage: agentkpi tenants create NAME [--if-not-exists]\n\n"
-		     "Creates a tenant: a separate space of events and KPIs.\n"
-		     "Names hold letters, digits, '-', '_' and '.'. With\n"
-		     "--if-not-exists an existing tenant is not an error.\n"
-		     "Prints the tenant id.\n" },
-	{ "keys",
-	  "usage: agentkpi keys create --tenant NAME --scopes LIST\n"
-	  "       agentkpi keys revoke KEY_ID\n"
-	  "       agentkpi keys verify KEY\n\n"
-	  "create makes an API key for a tenant with scopes from ingest\n"
-	  "(POST events), read (query) and admin; the key is printed once,\n"
-	  "as the last line of stdout, and only its SHA-256 is stored.\n"
-	  "revoke disables a key by its id. verify exits 0 when KEY is\n"
-	  "valid and not revoked, 1 otherwise.\n" },
-	{ "rebuild-facts",
-	  "usage: agentkpi rebuild-facts [--tenant NAME]\n\n"
-	  "Recomputes every conversation's facts from its stored events\n"
-	  "(all tenants, or one), e.g. after a definition changed.\n" },
+    {"serve", "usage: agentkpi serve [--migrate]\n\n"
+	      "Serves the HTTP API on LISTEN (default 127.0.0.1:8080)\n"
+	      "until SIGINT or SIGTERM. Refuses to start while database\n"
+	      "migrations are pending, unless --migrate applies them.\n"},
+    {"migrate", "usage: agentkpi migrate\n\n"
+		"Applies the pending migrations of MIGRATIONS_DIR\n"
+		"(default ./migrations) to DATABASE_URL, each in one\n"
+		"transaction. Safe to run concurrently and repeatedly.\n"},
+    {"tenants", "usage: agentkpi tenants create NAME [--if-not-exists]\n\n"
+		"Creates a tenant: a separate space of events and KPIs.\n"
+		"Names hold letters, digits, '-', '_' and '.'. With\n"
+		"--if-not-exists an existing tenant is not an error.\n"
+		"Prints the tenant id.\n"},
+    {"keys", "usage: agentkpi keys create --tenant NAME --scopes LIST\n"
+	     "       agentkpi keys revoke KEY_ID\n"
+	     "       agentkpi keys verify KEY\n\n"
+	     "create makes an API key for a tenant with scopes from ingest\n"
+	     "(POST events), read (query) and admin; the key is printed once,\n"
+	     "as the last line of stdout, and only its SHA-256 is stored.\n"
+	     "revoke disables a key by its id. verify exits 0 when KEY is\n"
+	     "valid and not revoked, 1 otherwise.\n"},
+    {"rebuild-facts",
+     "usage: agentkpi rebuild-facts [--tenant NAME]\n\n"
+     "Recomputes every conversation's facts from its stored events\n"
+     "(all tenants, or one), e.g. after a definition changed.\n"},
 };
 
 static bool wants_help(int argc, char **argv)
@@ -81,7 +80,8 @@ static bool wants_help(int argc, char **argv)
 	int i;
 
 	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
 }
@@ -136,8 +136,7 @@ out:
 	return rc;
 }
 
-struct service *service_start(struct config *cfg, int migrate,
-			      struct err *err)
+struct service *service_start(struct config *cfg, int migrate, struct err *err)
 {
 	struct service *svc = xcalloc(1, sizeof(*svc));
 	struct http_config hc;
@@ -148,9 +147,9 @@ struct service *service_start(struct config *cfg, int migrate,
 	svc->app.started_ms = time_now_ms();
 	if (check_migrations(&svc->app.cfg, migrate, err) < 0)
 		goto fail;
-	svc->app.db = db_open(svc->app.cfg.database_url,
-			      (int)svc->app.cfg.db_pool_size,
-			      (int)svc->app.cfg.db_acquire_timeout_ms, 0, err);
+	svc->app.db =
+	    db_open(svc->app.cfg.database_url, (int)svc->app.cfg.db_pool_size,
+		    (int)svc->app.cfg.db_acquire_timeout_ms, 0, err);
 	if (!svc->app.db)
 		goto fail;
 	memset(&hc, 0, sizeof(hc));
@@ -268,8 +267,8 @@ static int cmd_tenants(int argc, char **argv)
 	}
 	if (!(db = admin_db(&cfg, 0, &err)))
 		goto out;
-	if (keys_tenant_create(db, argv[2], if_not_exists, id, &created,
-			       &err) < 0)
+	if (keys_tenant_create(db, argv[2], if_not_exists, id, &created, &err) <
+	    0)
 		goto out;
 	fprintf(stderr, "tenant '%s' %s\n", argv[2],
 		created ? "created" : "already exists");
@@ -304,8 +303,7 @@ static int keys_create_cmd(struct db *db, int argc, char **argv,
 	if (!tenant)
 		return err_set(err, API_ERR_INVALID_PARAM, "tenant",
 			       "keys create needs --tenant NAME");
-	if (keys_parse_scopes(scopes_text ? scopes_text : "", &scopes, err) <
-	    0)
+	if (keys_parse_scopes(scopes_text ? scopes_text : "", &scopes, err) < 0)
 		return -1;
 	if (keys_create(db, tenant, scopes, key, id, err) < 0)
 		return -1;
@@ -324,8 +322,9 @@ static int cmd_keys(int argc, char **argv)
 	struct db *db;
 	int rc = 1;
 
-	if (argc < 3 || (strcmp(argv[1], "create") && strcmp(argv[1], "revoke") &&
-			 strcmp(argv[1], "verify"))) {
+	if (argc < 3 ||
+	    (strcmp(argv[1], "create") && strcmp(argv[1], "revoke") &&
+	     strcmp(argv[1], "verify"))) {
 		print_command_help("keys");
 		return 2;
 	}

@@ -19,8 +19,7 @@ struct service;
  * Refuses to start when migrations are pending unless migrate is set, in
  * which case it applies them first. Returns NULL with err filled.
  */
-struct service *service_start(struct config *cfg, int migrate,
-			      struct err *err);
+struct service *service_start(struct config *cfg, int migrate, struct err *err);
 
 /* The bound HTTP port. */
 int service_port(const struct service *svc);

@@ -24,25 +24,23 @@ static const struct cfg_key {
 	long min, max;
 	int flags;
 } cfg_keys[] = {
-	{ "database_url", CFG_STR, offsetof(struct config, database_url), NULL,
-	  0, 0, CFG_REQUIRED | CFG_SECRET },
-	{ "listen", CFG_STR, offsetof(struct config, listen), "127.0.0.1:8080",
-	  0, 0, 0 },
-	{ "http_threads", CFG_LONG, offsetof(struct config, http_threads), "4",
-	  1, 256, 0 },
-	{ "db_pool_size", CFG_LONG, offsetof(struct config, db_pool_size), "4",
-	  1, 256, 0 },
-	{ "db_acquire_timeout_ms", CFG_LONG,
-	  offsetof(struct config, db_acquire_timeout_ms), "5000", 1, 600000,
-	  0 },
-	{ "max_body_bytes", CFG_LONG, offsetof(struct config, max_body_bytes),
-	  "1048576", 1024, 1073741824L, 0 },
-	{ "max_batch_events", CFG_LONG,
-	  offsetof(struct config, max_batch_events), "1000", 1, 100000, 0 },
-	{ "log_level", CFG_STR, offsetof(struct config, log_level), "info", 0,
-	  0, 0 },
-	{ "migrations_dir", CFG_STR, offsetof(struct config, migrations_dir),
-	  "migrations", 0, 0, 0 },
+    {"database_url", CFG_STR, offsetof(struct config, database_url), NULL, 0, 0,
+     CFG_REQUIRED | CFG_SECRET},
+    {"listen", CFG_STR, offsetof(struct config, listen), "127.0.0.1:8080", 0, 0,
+     0},
+    {"http_threads", CFG_LONG, offsetof(struct config, http_threads), "4", 1,
+     256, 0},
+    {"db_pool_size", CFG_LONG, offsetof(struct config, db_pool_size), "4", 1,
+     256, 0},
+    {"db_acquire_timeout_ms", CFG_LONG,
+     offsetof(struct config, db_acquire_timeout_ms), "5000", 1, 600000, 0},
+    {"max_body_bytes", CFG_LONG, offsetof(struct config, max_body_bytes),
+     "1048576", 1024, 1073741824L, 0},
+    {"max_batch_events", CFG_LONG, offsetof(struct config, max_batch_events),
+     "1000", 1, 100000, 0},
+    {"log_level", CFG_STR, offsetof(struct config, log_level), "info", 0, 0, 0},
+    {"migrations_dir", CFG_STR, offsetof(struct config, migrations_dir),
+     "migrations", 0, 0, 0},
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -92,14 +90,15 @@ int config_load(struct config *cfg, struct err *err)
 		}
 	}
 	if (log_set_level_name(cfg->log_level) < 0)
-		return err_set(err, API_ERR_INVALID_PARAM, "LOG_LEVEL",
-			       "'LOG_LEVEL' must be error, warn, info or debug");
+		return err_set(
+		    err, API_ERR_INVALID_PARAM, "LOG_LEVEL",
+		    "'LOG_LEVEL' must be error, warn, info or debug");
 	{
 		char host[256];
 		int port;
 
-		if (config_listen_addr(cfg->listen, host, sizeof(host),
-				       &port) < 0)
+		if (config_listen_addr(cfg->listen, host, sizeof(host), &port) <
+		    0)
 			return err_set(err, API_ERR_INVALID_PARAM, "LISTEN",
 				       "'LISTEN' must be host:port, e.g. "
 				       "127.0.0.1:8080");
@@ -113,8 +112,7 @@ int config_listen_addr(const char *listen, char *host, size_t hostlen,
 	const char *colon = strrchr(listen, ':');
 	long p;
 
-	if (!colon || colon == listen ||
-	    (size_t)(colon - listen) >= hostlen ||
+	if (!colon || colon == listen || (size_t)(colon - listen) >= hostlen ||
 	    parse_long(colon + 1, &p) < 0 || p < 0 || p > 65535)
 		return -1;
 	memcpy(host, listen, colon - listen);
@@ -125,7 +123,8 @@ int config_listen_addr(const char *listen, char *host, size_t hostlen,
 
 char *config_mask_dsn(const char *dsn)
 {
-	/* postgresql://user:password@host/db -> postgresql://user:***@host/db */
+	/* postgresql://user:password@host/db -> postgresql://user:***@host/db
+	 */
 	const char *scheme = strstr(dsn, "://"), *at, *colon;
 	char *out;
 

@@ -9,7 +9,7 @@
 /* Effective configuration; strings are owned by the struct. */
 struct config {
 	char *database_url;
-	char *listen;		/* host:port */
+	char *listen; /* host:port */
 	long http_threads;
 	long db_pool_size;
 	long db_acquire_timeout_ms;

@@ -20,7 +20,7 @@ static const struct {
 	const char *sql;
 	int nparams;
 } queries[Q_COUNT] = {
-#define QUERY(id, sql, nparams) [id] = { #id, sql, nparams },
+#define QUERY(id, sql, nparams) [id] = {#id, sql, nparams},
 #include "queries.def"
 #undef QUERY
 };
@@ -57,8 +57,8 @@ static int map_sqlstate(const char *state, const char *what, struct err *err)
 	if (!state)
 		state = "";
 	if (strcmp(state, "23505") == 0)
-		return err_set(err, API_ERR_CONFLICT, NULL, "%s: already exists",
-			       what);
+		return err_set(err, API_ERR_CONFLICT, NULL,
+			       "%s: already exists", what);
 	if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
 		return err_set(err, API_ERR_UNPROCESSABLE, NULL,
 			       "%s: value rejected by the database (%s)", what,
@@ -110,8 +110,8 @@ static int conn_open(struct db *db, struct db_conn *c, struct err *err)
 	return 0;
 }
 
-struct db *db_open(const char *url, int size, int acquire_timeout_ms,
-		   int flags, struct err *err)
+struct db *db_open(const char *url, int size, int acquire_timeout_ms, int flags,
+		   struct err *err)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	int i;
@@ -233,8 +233,8 @@ void db_release(struct db *db, struct db_conn *conn)
 	pthread_mutex_unlock(&db->lock);
 }
 
-static struct db_res *check(struct db_conn *conn, PGresult *r,
-			    const char *what, struct err *err)
+static struct db_res *check(struct db_conn *conn, PGresult *r, const char *what,
+			    struct err *err)
 {
 	struct db_res *res;
 	const char *state;
@@ -250,8 +250,8 @@ static struct db_res *check(struct db_conn *conn, PGresult *r,
 		 state ? state : "");
 	log_msg(LOG_WARN, "db", "%s failed: sqlstate=%s %s", what,
 		state ? state : "-",
-		r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
-		    "no result");
+		r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+		  : "no result");
 	map_sqlstate(state, what, err);
 	PQclear(r);
 	return NULL;
@@ -266,16 +266,15 @@ struct db_res *db_exec(struct db_conn *conn, enum query_id id,
 		r = PQexecPrepared(conn->pg, queries[id].name,
 				   queries[id].nparams, params, NULL, NULL, 0);
 	else
-		r = PQexecParams(conn->pg, queries[id].sql,
-				 queries[id].nparams, NULL, params, NULL, NULL,
-				 0);
+		r = PQexecParams(conn->pg, queries[id].sql, queries[id].nparams,
+				 NULL, params, NULL, NULL, 0);
 	return check(conn, r, queries[id].name, err);
 }
 
 int db_exec_script(struct db_conn *conn, const char *sql, struct err *err)
 {
-	struct db_res *res = check(conn, PQexec(conn->pg, sql), "migration",
-				   err);
+	struct db_res *res =
+	    check(conn, PQexec(conn->pg, sql), "migration", err);
 
 	if (!res)
 		return -1;
@@ -300,8 +299,8 @@ int db_begin(struct db_conn *conn, struct err *err)
 
 int db_commit(struct db_conn *conn, struct err *err)
 {
-	struct db_res *res = check(conn, PQexec(conn->pg, "COMMIT"), "COMMIT",
-				   err);
+	struct db_res *res =
+	    check(conn, PQexec(conn->pg, "COMMIT"), "COMMIT", err);
 	int rc = 0;
 
 	if (!res)

@@ -32,8 +32,8 @@ enum db_flags {
  * Opens a pool of size connections to url. Connections are made now, so
  * a bad URL fails here. Returns NULL with err filled on failure.
  */
-struct db *db_open(const char *url, int size, int acquire_timeout_ms,
-		   int flags, struct err *err);
+struct db *db_open(const char *url, int size, int acquire_timeout_ms, int flags,
+		   struct err *err);
 void db_close(struct db *db);
 
 /*

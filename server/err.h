@@ -8,24 +8,24 @@
  */
 enum api_err {
 	API_ERR_NONE = 0,
-	API_ERR_INVALID_FIELD,	   /* 400 invalid_field */
-	API_ERR_MISSING_FIELD,	   /* 400 missing_field */
-	API_ERR_UNKNOWN_FIELD,	   /* 400 unknown_field */
-	API_ERR_INVALID_EVENT,	   /* 400 invalid_event */
-	API_ERR_INVALID_JSON,	   /* 400 invalid_json */
-	API_ERR_INVALID_PARAM,	   /* 400 invalid_parameter */
-	API_ERR_UNAUTHORIZED,	   /* 401 unauthorized */
-	API_ERR_FORBIDDEN,	   /* 403 forbidden */
-	API_ERR_NOT_FOUND,	   /* 404 not_found */
+	API_ERR_INVALID_FIELD,	    /* 400 invalid_field */
+	API_ERR_MISSING_FIELD,	    /* 400 missing_field */
+	API_ERR_UNKNOWN_FIELD,	    /* 400 unknown_field */
+	API_ERR_INVALID_EVENT,	    /* 400 invalid_event */
+	API_ERR_INVALID_JSON,	    /* 400 invalid_json */
+	API_ERR_INVALID_PARAM,	    /* 400 invalid_parameter */
+	API_ERR_UNAUTHORIZED,	    /* 401 unauthorized */
+	API_ERR_FORBIDDEN,	    /* 403 forbidden */
+	API_ERR_NOT_FOUND,	    /* 404 not_found */
 	API_ERR_METHOD_NOT_ALLOWED, /* 405 method_not_allowed */
-	API_ERR_CONFLICT,	   /* 409 conflict */
-	API_ERR_PAYLOAD_TOO_LARGE, /* 413 payload_too_large */
-	API_ERR_TOO_MANY_EVENTS,   /* 413 too_many_events */
-	API_ERR_UNSUPPORTED_MEDIA, /* 415 unsupported_media_type */
-	API_ERR_UNPROCESSABLE,	   /* 422 unprocessable */
-	API_ERR_INTERNAL,	   /* 500 internal */
-	API_ERR_DB_UNAVAILABLE,	   /* 503 db_unavailable */
-	API_ERR_NOT_READY,	   /* 503 not_ready */
+	API_ERR_CONFLICT,	    /* 409 conflict */
+	API_ERR_PAYLOAD_TOO_LARGE,  /* 413 payload_too_large */
+	API_ERR_TOO_MANY_EVENTS,    /* 413 too_many_events */
+	API_ERR_UNSUPPORTED_MEDIA,  /* 415 unsupported_media_type */
+	API_ERR_UNPROCESSABLE,	    /* 422 unprocessable */
+	API_ERR_INTERNAL,	    /* 500 internal */
+	API_ERR_DB_UNAVAILABLE,	    /* 503 db_unavailable */
+	API_ERR_NOT_READY,	    /* 503 not_ready */
 	API_ERR_COUNT
 };
 

@@ -11,23 +11,29 @@
 #include <string.h>
 
 static const char *const type_names[] = {
-	"conversation.started", "message", "handoff",  "tool_call", "resolved",
-	"reopened",		"abandoned", "feedback", "quality",
+    "conversation.started",
+    "message",
+    "handoff",
+    "tool_call",
+    "resolved",
+    "reopened",
+    "abandoned",
+    "feedback",
+    "quality",
 };
 static const char *const segment_names[] = {
-	"channel", "topic", "customer_tier", "language", "product_area",
-	"cohort",
+    "channel", "topic", "customer_tier", "language", "product_area", "cohort",
 };
-static const char *const actor_names[] = { "customer", "ai", "human" };
-static const char *const by_names[] = { "ai", "human" };
+static const char *const actor_names[] = {"customer", "ai", "human"};
+static const char *const by_names[] = {"ai", "human"};
 static const char *const reason_names[] = {
-	"customer_requested", "ai_unable",	"policy",
-	"sensitive",	      "authentication", "other",
+    "customer_requested", "ai_unable",	    "policy",
+    "sensitive",	  "authentication", "other",
 };
-static const char *const initiator_names[] = { "ai", "customer", "system" };
-static const char *const thumbs_names[] = { "up", "down" };
+static const char *const initiator_names[] = {"ai", "customer", "system"};
+static const char *const thumbs_names[] = {"up", "down"};
 static const char *const failure_names[] = {
-	"knowledge", "reasoning", "tool", "workflow", "communication",
+    "knowledge", "reasoning", "tool", "workflow", "communication",
 };
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -36,44 +42,38 @@ static const struct {
 	const char *const *names;
 	int count;
 } enum_tables[ENUM_COUNT] = {
-	[ENUM_TYPE] = { type_names, N(type_names) },
-	[ENUM_SEGMENT] = { segment_names, N(segment_names) },
-	[ENUM_ACTOR] = { actor_names, N(actor_names) },
-	[ENUM_BY] = { by_names, N(by_names) },
-	[ENUM_REASON] = { reason_names, N(reason_names) },
-	[ENUM_INITIATOR] = { initiator_names, N(initiator_names) },
-	[ENUM_THUMBS] = { thumbs_names, N(thumbs_names) },
-	[ENUM_FAILURE] = { failure_names, N(failure_names) },
+    [ENUM_TYPE] = {type_names, N(type_names)},
+    [ENUM_SEGMENT] = {segment_names, N(segment_names)},
+    [ENUM_ACTOR] = {actor_names, N(actor_names)},
+    [ENUM_BY] = {by_names, N(by_names)},
+    [ENUM_REASON] = {reason_names, N(reason_names)},
+    [ENUM_INITIATOR] = {initiator_names, N(initiator_names)},
+    [ENUM_THUMBS] = {thumbs_names, N(thumbs_names)},
+    [ENUM_FAILURE] = {failure_names, N(failure_names)},
 };
 
 /* The envelope keys every type accepts. */
 static const char *const envelope_keys[] = {
-	"id",	       "type",		"conversation_id", "ts",
-	"customer_id", "segment",	"agent_version",   "cost_usd",
+    "id",	   "type",    "conversation_id", "ts",
+    "customer_id", "segment", "agent_version",	 "cost_usd",
 };
 
 /* Each type's own keys, NULL-terminated, indexed by enum event_type. */
 static const char *const *const type_keys[EVENT_TYPE_MAX + 1] = {
-	[EVENT_STARTED] = (const char *const[]){ NULL },
-	[EVENT_MESSAGE] = (const char *const[]){ "author", "sentiment",
-						 "clarification", "confidence",
-						 NULL },
-	[EVENT_HANDOFF] = (const char *const[]){ "reason", "initiated_by",
-						 NULL },
-	[EVENT_TOOL_CALL] = (const char *const[]){ "name", "ok", "latency_ms",
-						   NULL },
-	[EVENT_RESOLVED] = (const char *const[]){ "by", "confirmed", NULL },
-	[EVENT_REOPENED] = (const char *const[]){ NULL },
-	[EVENT_ABANDONED] = (const char *const[]){ NULL },
-	[EVENT_FEEDBACK] = (const char *const[]){ "csat", "thumbs", "comment",
-						  NULL },
-	[EVENT_QUALITY] = (const char *const[]){ "grader",
-						 "resolution_correct",
-						 "hallucination",
-						 "score",
-						 "escalation_appropriate",
-						 "failure_category",
-						 NULL },
+    [EVENT_STARTED] = (const char *const[]){NULL},
+    [EVENT_MESSAGE] =
+	(const char *const[]){"author", "sentiment", "clarification",
+			      "confidence", NULL},
+    [EVENT_HANDOFF] = (const char *const[]){"reason", "initiated_by", NULL},
+    [EVENT_TOOL_CALL] = (const char *const[]){"name", "ok", "latency_ms", NULL},
+    [EVENT_RESOLVED] = (const char *const[]){"by", "confirmed", NULL},
+    [EVENT_REOPENED] = (const char *const[]){NULL},
+    [EVENT_ABANDONED] = (const char *const[]){NULL},
+    [EVENT_FEEDBACK] = (const char *const[]){"csat", "thumbs", "comment", NULL},
+    [EVENT_QUALITY] =
+	(const char *const[]){"grader", "resolution_correct", "hallucination",
+			      "score", "escalation_appropriate",
+			      "failure_category", NULL},
 };
 
 void event_init(struct event *ev)
@@ -149,8 +149,7 @@ static void set_bool(json_t *o, const char *key, int v)
 		json_object_set_new(o, key, json_boolean(v));
 }
 
-static void set_enum(json_t *o, const char *key, enum event_enum which,
-		     int v)
+static void set_enum(json_t *o, const char *key, enum event_enum which, int v)
 {
 	set_str(o, key, event_enum_name(which, v));
 }
@@ -233,8 +232,8 @@ static int check_segment(json_t *obj, struct event *ev, struct err *err)
 	}
 	for (i = 0; i < SEG_COUNT; i++) {
 		snprintf(field, sizeof(field), "segment.%s", segment_names[i]);
-		if (validate_string(seg, segment_names[i], field, 1, 128,
-				    false, &ev->segment[i], err) < 0)
+		if (validate_string(seg, segment_names[i], field, 1, 128, false,
+				    &ev->segment[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -264,8 +263,7 @@ static int check_envelope(json_t *obj, struct event *ev, struct err *err)
 	return 0;
 }
 
-static int check_unknown(json_t *obj, const struct event *ev,
-			 struct err *err)
+static int check_unknown(json_t *obj, const struct event *ev, struct err *err)
 {
 	const char *key;
 	json_t *v;
@@ -329,9 +327,8 @@ static int check_quality(json_t *o, struct event *ev, struct err *err)
 			  &ev->hallucination, err) < 0 ||
 	    validate_number(o, "score", "score", 0, 100, false, &ev->score,
 			    err) < 0 ||
-	    validate_bool(o, "escalation_appropriate",
-			  "escalation_appropriate", false,
-			  &ev->escalation_appropriate, err) < 0 ||
+	    validate_bool(o, "escalation_appropriate", "escalation_appropriate",
+			  false, &ev->escalation_appropriate, err) < 0 ||
 	    validate_enum(o, "failure_category", "failure_category",
 			  failure_names, N(failure_names), false,
 			  &ev->failure_category, err) < 0)

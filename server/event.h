@@ -59,8 +59,8 @@ enum failure_category {
 enum event_enum {
 	ENUM_TYPE,
 	ENUM_SEGMENT,
-	ENUM_ACTOR,	/* message author */
-	ENUM_BY,	/* resolved by: ai, human */
+	ENUM_ACTOR, /* message author */
+	ENUM_BY,    /* resolved by: ai, human */
 	ENUM_REASON,
 	ENUM_INITIATOR,
 	ENUM_THUMBS,

@@ -10,20 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const stream_names[] = { "none", "ai_only", "hybrid",
-					    "human_only" };
-static const char *const status_names[] = { "open", "resolved", "abandoned" };
+static const char *const stream_names[] = {"none", "ai_only", "hybrid",
+					   "human_only"};
+static const char *const status_names[] = {"open", "resolved", "abandoned"};
 
 const char *facts_stream_name(enum stream s)
 {
-	return s >= STREAM_NONE && s <= STREAM_HUMAN_ONLY ? stream_names[s - 1] :
-							     NULL;
+	return s >= STREAM_NONE && s <= STREAM_HUMAN_ONLY ? stream_names[s - 1]
+							  : NULL;
 }
 
 const char *facts_status_name(enum conv_status s)
 {
-	return s >= STATUS_OPEN && s <= STATUS_ABANDONED ? status_names[s - 1] :
-							    NULL;
+	return s >= STATUS_OPEN && s <= STATUS_ABANDONED ? status_names[s - 1]
+							 : NULL;
 }
 
 int facts_stream_parse(const char *name)
@@ -235,8 +235,8 @@ void facts_compute(struct event *evs, size_t n, struct facts *f)
 		f->confirmed = -1;
 	}
 	f->reopen_gap_ms = reopen_gap(evs, n);
-	f->negative_feedback = (f->csat && f->csat <= 2) ||
-			       f->thumbs == THUMBS_DOWN;
+	f->negative_feedback =
+	    (f->csat && f->csat <= 2) || f->thumbs == THUMBS_DOWN;
 	if (f->ai_involved)
 		f->stream = f->human_involved ? STREAM_HYBRID : STREAM_AI_ONLY;
 	else
@@ -252,8 +252,8 @@ static json_t *time_or_null(int64_t ms)
 {
 	char buf[TIME_BUF_LEN];
 
-	return ms == TIME_NONE ? json_null() :
-				 json_string(time_format_ms(ms, buf));
+	return ms == TIME_NONE ? json_null()
+			       : json_string(time_format_ms(ms, buf));
 }
 
 static json_t *str_or_null(const char *s)
@@ -293,23 +293,23 @@ json_t *facts_to_json(const struct facts *f)
 			    str_or_null(facts_stream_name(f->stream)));
 	json_object_set_new(o, "escalated", json_boolean(f->escalated));
 	json_object_set_new(o, "escalated_at", time_or_null(f->escalated_at));
-	json_object_set_new(o, "escalation_reason",
-			    str_or_null(event_enum_name(ENUM_REASON,
-							f->escalation_reason)));
+	json_object_set_new(
+	    o, "escalation_reason",
+	    str_or_null(event_enum_name(ENUM_REASON, f->escalation_reason)));
 	json_object_set_new(o, "first_response_at",
 			    time_or_null(f->first_response_at));
 	json_object_set_new(o, "status",
 			    str_or_null(facts_status_name(f->status)));
 	json_object_set_new(o, "resolved_at", time_or_null(f->resolved_at));
-	json_object_set_new(o, "resolved_by",
-			    str_or_null(event_enum_name(ENUM_BY,
-							f->resolved_by)));
+	json_object_set_new(
+	    o, "resolved_by",
+	    str_or_null(event_enum_name(ENUM_BY, f->resolved_by)));
 	json_object_set_new(o, "confirmed", tri_or_null(f->confirmed));
 	json_object_set_new(o, "ever_resolved", json_boolean(f->ever_resolved));
 	json_object_set_new(o, "reopen_gap_ms",
-			    f->reopen_gap_ms < 0 ?
-				    json_null() :
-				    json_integer(f->reopen_gap_ms));
+			    f->reopen_gap_ms < 0
+				? json_null()
+				: json_integer(f->reopen_gap_ms));
 	json_object_set_new(o, "turns", json_integer(f->turns));
 	json_object_set_new(o, "customer_turns",
 			    json_integer(f->customer_turns));
@@ -317,9 +317,8 @@ json_t *facts_to_json(const struct facts *f)
 	json_object_set_new(o, "human_turns", json_integer(f->human_turns));
 	json_object_set_new(o, "csat",
 			    f->csat ? json_integer(f->csat) : json_null());
-	json_object_set_new(o, "thumbs",
-			    str_or_null(event_enum_name(ENUM_THUMBS,
-							f->thumbs)));
+	json_object_set_new(
+	    o, "thumbs", str_or_null(event_enum_name(ENUM_THUMBS, f->thumbs)));
 	json_object_set_new(o, "negative_feedback",
 			    json_boolean(f->negative_feedback));
 	json_object_set_new(o, "sentiment_start",
@@ -337,9 +336,9 @@ json_t *facts_to_json(const struct facts *f)
 	json_object_set_new(o, "quality_score", num_or_null(f->quality_score));
 	json_object_set_new(o, "escalation_appropriate",
 			    tri_or_null(f->escalation_appropriate));
-	json_object_set_new(o, "failure_category",
-			    str_or_null(event_enum_name(ENUM_FAILURE,
-							f->failure_category)));
+	json_object_set_new(
+	    o, "failure_category",
+	    str_or_null(event_enum_name(ENUM_FAILURE, f->failure_category)));
 	json_object_set_new(o, "events", json_integer(f->events));
 	return o;
 }

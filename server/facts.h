@@ -13,7 +13,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum stream { STREAM_NONE = 1, STREAM_AI_ONLY, STREAM_HYBRID, STREAM_HUMAN_ONLY };
+enum stream {
+	STREAM_NONE = 1,
+	STREAM_AI_ONLY,
+	STREAM_HYBRID,
+	STREAM_HUMAN_ONLY
+};
 enum conv_status { STATUS_OPEN = 1, STATUS_RESOLVED, STATUS_ABANDONED };
 
 /*

@@ -45,10 +45,65 @@ struct request {
 	size_t reply_bytes;
 	void *user;
 	void (*user_free)(void *);
+	char **decoded; /* percent-decoded query values handed out */
+	int ndecoded;
 };
 
 static atomic_long error_counts[API_ERR_COUNT];
 static atomic_long request_count;
+
+/* -- percent-decoding -------------------------------------------------- */
+
+static int hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes %HH sequences of s[0..n) into a new string; '+' stays '+' (it
+ * is common in RFC 3339 offsets). *nul is set when a %00 was decoded.
+ */
+static char *pct_decode(const char *s, size_t n, bool *nul)
+{
+	char *out = xmalloc(n + 1);
+	size_t i, j = 0;
+	int hi, lo;
+
+	*nul = false;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    (hi = hexdigit(s[i + 1])) >= 0 &&
+		    (lo = hexdigit(s[i + 2])) >= 0) {
+			out[j] = (char)(hi * 16 + lo);
+			if (!out[j])
+				*nul = true;
+			j++;
+			i += 2;
+		} else {
+			out[j++] = s[i];
+		}
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/*
+ * libmicrohttpd would decode the path before we see it, turning an
+ * encoded '/' inside an id into a separator; keep everything encoded and
+ * decode path parameters and query values ourselves.
+ */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
 
 /* -- request accessors ------------------------------------------------- */
 
@@ -72,10 +127,18 @@ const char *request_path_param(const struct request *req, int i)
 	return i < req->nparams ? req->params[i] : NULL;
 }
 
-const char *request_query(const struct request *req, const char *key)
+const char *request_query(struct request *req, const char *key)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-					   key);
+	const char *raw =
+	    MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+	bool nul;
+
+	if (!raw)
+		return NULL;
+	req->decoded =
+	    xrealloc(req->decoded, (req->ndecoded + 1) * sizeof(char *));
+	req->decoded[req->ndecoded] = pct_decode(raw, strlen(raw), &nul);
+	return req->decoded[req->ndecoded++];
 }
 
 struct each_ctx {
@@ -88,9 +151,15 @@ static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind,
 				const char *key, const char *value)
 {
 	struct each_ctx *ctx = cls;
+	char *k, *v;
+	bool nul;
 
 	(void)kind;
-	ctx->rc = ctx->cb(ctx->arg, key, value ? value : "");
+	k = pct_decode(key, strlen(key), &nul);
+	v = pct_decode(value ? value : "", value ? strlen(value) : 0, &nul);
+	ctx->rc = ctx->cb(ctx->arg, k, v);
+	free(k);
+	free(v);
 	return ctx->rc ? MHD_NO : MHD_YES;
 }
 
@@ -98,7 +167,7 @@ int request_query_each(const struct request *req,
 		       int (*cb)(void *arg, const char *key, const char *value),
 		       void *arg)
 {
-	struct each_ctx ctx = { cb, arg, 0 };
+	struct each_ctx ctx = {cb, arg, 0};
 
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg,
 				  &ctx);
@@ -137,23 +206,17 @@ void reply_header(struct request *req, const char *name, const char *value)
 	req->hdr_value[req->nhdr++] = xstrdup(value);
 }
 
-void reply_json(struct request *req, int status, json_t *body)
+void reply_json_text(struct request *req, int status, char *text)
 {
 	struct MHD_Response *resp;
-	char *text;
-	size_t len;
+	size_t len = strlen(text);
 	int i;
 
 	if (req->replied)
 		BUG("second reply to one request");
 	req->replied = true;
-	text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(body);
-	if (!text)
-		BUG("cannot serialize a reply");
-	len = strlen(text);
-	resp = MHD_create_response_from_buffer_with_free_callback(len, text,
-								  free);
+	resp =
+	    MHD_create_response_from_buffer_with_free_callback(len, text, free);
 	if (!resp) {
 		free(text);
 		return;
@@ -167,6 +230,16 @@ void reply_json(struct request *req, int status, json_t *body)
 	req->reply_bytes = len;
 	MHD_queue_response(req->conn, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
+}
+
+void reply_json(struct request *req, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+
+	json_decref(body);
+	if (!text)
+		BUG("cannot serialize a reply");
+	reply_json_text(req, status, text);
 }
 
 void reply_error(struct request *req, const struct err *err)
@@ -216,8 +289,16 @@ static bool route_match(const char *pattern, const char *path,
 				end = s + strlen(s);
 			if (end == s || n == MAX_PATH_PARAMS)
 				return false;
-			if (req)
-				req->params[n] = xstrndup(s, end - s);
+			if (req) {
+				bool nul;
+
+				req->params[n] = pct_decode(s, end - s, &nul);
+				/* an id never holds NUL: treat as no match */
+				if (nul || !req->params[n][0]) {
+					req->nparams = n + 1;
+					return false;
+				}
+			}
 			n++;
 			p += 2;
 			s = end;
@@ -271,7 +352,12 @@ static void dispatch(struct request *req)
 		reply_error(req, &err);
 		return;
 	}
-	route_match(route->pattern, req->path, req);
+	if (!route_match(route->pattern, req->path, req)) {
+		err_set(&err, API_ERR_NOT_FOUND, NULL,
+			"no such resource (the path holds an encoded NUL)");
+		reply_error(req, &err);
+		return;
+	}
 	if (req->too_large) {
 		err_set(&err, API_ERR_PAYLOAD_TOO_LARGE, NULL,
 			"the request body is larger than %ld bytes",
@@ -356,8 +442,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return MHD_YES;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **req_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct request *req = *req_cls;
 	int i;
@@ -371,11 +457,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		"method=%s path=%s status=%d bytes=%zu duration_ms=%.2f%s",
 		req->method, req->path, req->status, req->reply_bytes,
 		time_mono_ms() - req->start_ms,
-		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
-							     " aborted=1");
+		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	log_set_request_id(NULL);
 	for (i = 0; i < req->nparams; i++)
 		free(req->params[i]);
+	for (i = 0; i < req->ndecoded; i++)
+		free(req->decoded[i]);
+	free(req->decoded);
 	for (i = 0; i < req->nhdr; i++)
 		free(req->hdr_value[i]);
 	if (req->user_free)
@@ -397,8 +485,7 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	log_msg(LOG_WARN, "http", "libmicrohttpd: %s", buf);
 }
 
-struct http_server *http_start(const struct http_config *cfg,
-			       struct err *err)
+struct http_server *http_start(const struct http_config *cfg, struct err *err)
 {
 	struct http_server *srv = xcalloc(1, sizeof(*srv));
 	const union MHD_DaemonInfo *info;
@@ -418,15 +505,14 @@ struct http_server *http_start(const struct http_config *cfg,
 		return NULL;
 	}
 	srv->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-		on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &addr,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-		MHD_OPTION_END);
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+	    on_mhd_error, srv, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+	    MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_END);
 	if (!srv->daemon) {
 		free(srv);
 		err_set(err, API_ERR_INTERNAL, "LISTEN",

@@ -41,8 +41,7 @@ struct http_config {
 struct http_server;
 
 /* Starts serving; NULL with err filled when the address cannot be bound. */
-struct http_server *http_start(const struct http_config *cfg,
-			       struct err *err);
+struct http_server *http_start(const struct http_config *cfg, struct err *err);
 
 /* The port actually bound (useful with port 0). */
 int http_port(const struct http_server *srv);
@@ -58,7 +57,7 @@ const char *request_method(const struct request *req);
 /* The i-th "{}" segment of the matched route (URL-decoded). */
 const char *request_path_param(const struct request *req, int i);
 /* A query-string value (first one), or NULL. */
-const char *request_query(const struct request *req, const char *key);
+const char *request_query(struct request *req, const char *key);
 /* Calls cb for each query argument; stops when cb returns non-zero. */
 int request_query_each(const struct request *req,
 		       int (*cb)(void *arg, const char *key, const char *value),
@@ -76,6 +75,12 @@ void reply_header(struct request *req, const char *name, const char *value);
 
 /* Sends body (stolen) with status; exactly one reply per request. */
 void reply_json(struct request *req, int status, json_t *body);
+
+/*
+ * Sends text, which must be one JSON document, with status; takes
+ * ownership of text (malloc'd). For bodies that embed stored JSON as is.
+ */
+void reply_json_text(struct request *req, int status, char *text);
 
 /* Sends {"error": {code, message, field, request_id}} for err. */
 void reply_error(struct request *req, const struct err *err);

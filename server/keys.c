@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const scope_names[] = { "ingest", "read", "admin" };
+static const char *const scope_names[] = {"ingest", "read", "admin"};
 
 int keys_parse_scopes(const char *list, int *scopes, struct err *err)
 {
@@ -114,7 +114,7 @@ static int single_value(struct db *db, enum query_id q,
 int keys_tenant_find(struct db *db, const char *name, char *tenant_id,
 		     struct err *err)
 {
-	const char *params[1] = { name };
+	const char *params[1] = {name};
 	bool found;
 
 	if (single_value(db, Q_TENANT_BY_NAME, params, tenant_id, 37, &found,
@@ -130,7 +130,7 @@ int keys_tenant_create(struct db *db, const char *name, bool if_not_exists,
 		       char *tenant_id, bool *created, struct err *err)
 {
 	char id[37];
-	const char *params[2] = { id, name };
+	const char *params[2] = {id, name};
 	size_t i, len = strlen(name);
 
 	*created = false;
@@ -159,8 +159,7 @@ int keys_create(struct db *db, const char *tenant_name, int scopes,
 		char *key_text, char *key_id, struct err *err)
 {
 	char tenant_id[37], hash[65], prefix[12], scopes_text[32];
-	const char *params[5] = { key_id, tenant_id, hash, prefix,
-				  scopes_text };
+	const char *params[5] = {key_id, tenant_id, hash, prefix, scopes_text};
 	unsigned char rnd[20];
 	bool done;
 
@@ -180,7 +179,7 @@ int keys_create(struct db *db, const char *tenant_name, int scopes,
 
 int keys_revoke(struct db *db, const char *key_id, struct err *err)
 {
-	const char *params[1] = { key_id };
+	const char *params[1] = {key_id};
 	bool found;
 
 	if (!keys_is_uuid(key_id))
@@ -200,7 +199,7 @@ int keys_authenticate(struct db *db, const char *key_text, struct auth *auth,
 	struct db_conn *conn;
 	struct db_res *res;
 	char hash[65];
-	const char *params[1] = { hash };
+	const char *params[1] = {hash};
 	int rc = -1;
 
 	keys_hash(key_text, hash);

@@ -12,7 +12,7 @@
 
 static enum log_level min_level = LOG_INFO;
 static _Thread_local const char *thread_rid;
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 int log_set_level_name(const char *name)
 {

@@ -19,6 +19,6 @@ void log_set_request_id(const char *rid);
  * Never pass bodies, keys, passwords or message text.
  */
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -33,8 +33,8 @@ static int list_files(const char *dir, struct file_list *fl, struct err *err)
 	fl->n = 0;
 	if (!d)
 		return err_set(err, API_ERR_INTERNAL, NULL,
-			       "cannot open migrations directory '%s': %s",
-			       dir, strerror(errno));
+			       "cannot open migrations directory '%s': %s", dir,
+			       strerror(errno));
 	while ((de = readdir(d))) {
 		len = strlen(de->d_name);
 		if (len < 5 || strcmp(de->d_name + len - 4, ".sql") != 0)
@@ -96,7 +96,7 @@ static int is_applied(const struct db_res *res, const char *name)
 static int apply_one(struct db_conn *conn, const char *dir, const char *name,
 		     int *applied, struct err *err)
 {
-	const char *params[1] = { name };
+	const char *params[1] = {name};
 	struct db_res *res = NULL;
 	char path[4096], *sql = NULL;
 	int rc = -1;
@@ -136,8 +136,7 @@ out:
 	return rc;
 }
 
-int migrate_apply(struct db *db, const char *dir, int *applied,
-		  struct err *err)
+int migrate_apply(struct db *db, const char *dir, int *applied, struct err *err)
 {
 	struct file_list fl;
 	struct db_conn *conn;

@@ -58,7 +58,7 @@ static void event_from_row(const struct db_res *res, int r, struct event *ev)
 	ev->confidence = num(db_res_value(res, r, c++));
 	ev->reason = event_enum_parse(ENUM_REASON, db_res_value(res, r, c++));
 	ev->initiated_by =
-		event_enum_parse(ENUM_INITIATOR, db_res_value(res, r, c++));
+	    event_enum_parse(ENUM_INITIATOR, db_res_value(res, r, c++));
 	ev->tool_name = db_res_value(res, r, c++);
 	ev->tool_ok = tri(db_res_value(res, r, c++));
 	ev->latency_ms = num(db_res_value(res, r, c++));
@@ -72,7 +72,7 @@ static void event_from_row(const struct db_res *res, int r, struct event *ev)
 	ev->score = num(db_res_value(res, r, c++));
 	ev->escalation_appropriate = tri(db_res_value(res, r, c++));
 	ev->failure_category =
-		event_enum_parse(ENUM_FAILURE, db_res_value(res, r, c++));
+	    event_enum_parse(ENUM_FAILURE, db_res_value(res, r, c++));
 }
 
 /* Reads one row of FACTS_COLUMNS (queries.def); strings borrow from res. */
@@ -95,7 +95,7 @@ static void facts_from_row(const struct db_res *res, int r, struct facts *f)
 	f->escalated = tri(db_res_value(res, r, c++)) == 1;
 	f->escalated_at = ms(db_res_value(res, r, c++));
 	f->escalation_reason =
-		event_enum_parse(ENUM_REASON, db_res_value(res, r, c++));
+	    event_enum_parse(ENUM_REASON, db_res_value(res, r, c++));
 	f->first_response_at = ms(db_res_value(res, r, c++));
 	f->status = facts_status_parse(db_res_value(res, r, c++));
 	f->resolved_at = ms(db_res_value(res, r, c++));
@@ -123,7 +123,7 @@ static void facts_from_row(const struct db_res *res, int r, struct facts *f)
 	f->quality_score = num(db_res_value(res, r, c++));
 	f->escalation_appropriate = tri(db_res_value(res, r, c++));
 	f->failure_category =
-		event_enum_parse(ENUM_FAILURE, db_res_value(res, r, c++));
+	    event_enum_parse(ENUM_FAILURE, db_res_value(res, r, c++));
 	f->events = integer(db_res_value(res, r, c++));
 }
 
@@ -149,7 +149,7 @@ static int refresh_facts(struct db_conn *conn, const char *tenant_id,
 	struct event *evs = NULL;
 	json_t *rows = json_array();
 	char *ids = dump(convs), *rows_text = NULL;
-	const char *params[2] = { tenant_id, ids };
+	const char *params[2] = {tenant_id, ids};
 	struct facts f;
 	int n, i, start, rc = -1;
 
@@ -218,9 +218,8 @@ static json_t *event_rows(struct store_item *items, size_t n, json_t *seen)
 			continue;
 		json_object_set_new(seen, items[i].ev.id, json_integer(i));
 		row = event_to_json(&items[i].ev);
-		json_object_set_new(row, "raw",
-				    json_stringn(items[i].raw,
-						 items[i].raw_len));
+		json_object_set_new(
+		    row, "raw", json_stringn(items[i].raw, items[i].raw_len));
 		json_array_append_new(rows, row);
 	}
 	return rows;
@@ -235,7 +234,7 @@ static int ingest_once(struct db_conn *conn, const char *tenant_id,
 	struct db_res *res = NULL;
 	char *convs_text = dump(convs), *rows_text = dump(rows);
 	char now[TIME_BUF_LEN];
-	const char *params[3] = { tenant_id, convs_text, NULL };
+	const char *params[3] = {tenant_id, convs_text, NULL};
 	const char *key;
 	int i, rc = -1;
 
@@ -257,14 +256,21 @@ static int ingest_once(struct db_conn *conn, const char *tenant_id,
 			BUG("inserted an id that was not sent");
 		items[json_integer_value(v)].stored = 1;
 		json_object_set_new(
-			touched,
-			items[json_integer_value(v)].ev.conversation_id,
-			json_true());
+		    touched, items[json_integer_value(v)].ev.conversation_id,
+		    json_true());
 	}
 	json_object_foreach(touched, key, v)
-		json_array_append_new(touched_ids, json_string(key));
+	    json_array_append_new(touched_ids, json_string(key));
 	if (json_array_size(touched_ids) &&
 	    refresh_facts(conn, tenant_id, touched_ids, err) < 0)
+		goto out;
+	/*
+	 * A conversation whose only events were duplicates of ids stored
+	 * under another conversation got no events: drop its empty row.
+	 */
+	db_res_free(res);
+	params[1] = convs_text;
+	if (!(res = db_exec(conn, Q_CONV_DROP_EMPTY, params, err)))
 		goto out;
 	if (db_commit(conn, err) < 0)
 		goto out;
@@ -290,8 +296,8 @@ static int retryable(struct db_conn *conn)
 	return strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
 }
 
-int store_ingest(struct db *db, const char *tenant_id,
-		 struct store_item *items, size_t n, struct err *err)
+int store_ingest(struct db *db, const char *tenant_id, struct store_item *items,
+		 size_t n, struct err *err)
 {
 	struct db_conn *conn;
 	int attempt, rc = -1;
@@ -317,7 +323,7 @@ static int rebuild_page(struct db_conn *conn, const char *tenant_id,
 			json_t *ids, struct err *err)
 {
 	char *text = dump(ids);
-	const char *params[2] = { tenant_id, text };
+	const char *params[2] = {tenant_id, text};
 	struct db_res *res = NULL;
 	int rc = -1;
 
@@ -354,7 +360,7 @@ int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
 		return -1;
 	}
 	for (;;) {
-		const char *params[3] = { tenant_id, after, REBUILD_PAGE };
+		const char *params[3] = {tenant_id, after, REBUILD_PAGE};
 
 		if (!(res = db_exec(conn, Q_CONV_IDS_PAGE, params, err)))
 			goto out;
@@ -363,7 +369,7 @@ int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
 		ids = json_array();
 		for (i = 0; i < db_res_rows(res); i++)
 			json_array_append_new(
-				ids, json_string(db_res_value(res, i, 0)));
+			    ids, json_string(db_res_value(res, i, 0)));
 		free(after);
 		after = xstrdup(db_res_value(res, db_res_rows(res) - 1, 0));
 		db_res_free(res);
@@ -385,15 +391,26 @@ out:
 
 /* -- reads ------------------------------------------------------------- */
 
+/* Appends n bytes to a growing string. */
+static void append(char **buf, size_t *len, const char *s, size_t n)
+{
+	*buf = xrealloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
 int store_conversation_get(struct db *db, const char *tenant_id,
-			   const char *conversation_id, json_t **out,
+			   const char *conversation_id, char **out,
 			   struct err *err)
 {
-	const char *params[2] = { tenant_id, conversation_id };
+	const char *params[2] = {tenant_id, conversation_id};
 	struct db_res *res = NULL, *evres = NULL;
 	struct db_conn *conn;
-	json_t *events, *ev;
+	char *facts_text = NULL, *buf = NULL;
+	size_t len = 0;
 	struct facts f;
+	json_t *fj;
 	int i, rc = -1;
 
 	*out = NULL;
@@ -407,17 +424,28 @@ int store_conversation_get(struct db *db, const char *tenant_id,
 	}
 	if (!(evres = db_exec(conn, Q_CONV_EVENTS, params, err)))
 		goto out;
-	events = json_array();
-	for (i = 0; i < db_res_rows(evres); i++) {
-		ev = json_loads(db_res_value(evres, i, 0), JSON_DECODE_ANY,
-				NULL);
-		json_array_append_new(events, ev ? ev : json_null());
-	}
 	facts_from_row(res, 0, &f);
-	*out = json_pack("{s:o, s:o}", "conversation", facts_to_json(&f),
-			 "events", events);
+	fj = facts_to_json(&f);
+	facts_text = json_dumps(fj, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(fj);
+	if (!facts_text)
+		BUG("cannot serialize facts");
+	/* the events go out as stored: the raw text each was sent as */
+	append(&buf, &len, "{\"conversation\":", 16);
+	append(&buf, &len, facts_text, strlen(facts_text));
+	append(&buf, &len, ",\"events\":[", 11);
+	for (i = 0; i < db_res_rows(evres); i++) {
+		const char *raw = db_res_value(evres, i, 0);
+
+		if (i)
+			append(&buf, &len, ",", 1);
+		append(&buf, &len, raw, strlen(raw));
+	}
+	append(&buf, &len, "]}", 2);
+	*out = buf;
 	rc = 0;
 out:
+	free(facts_text);
 	db_res_free(evres);
 	db_res_free(res);
 	db_release(db, conn);
@@ -429,9 +457,8 @@ int store_conversation_list(struct db *db, const char *tenant_id,
 			    struct err *err)
 {
 	char limit[24];
-	const char *params[8] = { tenant_id, q->status,	  q->stream,
-				  q->from,   q->to,	  q->after_ts,
-				  q->after_id, limit };
+	const char *params[8] = {tenant_id, q->status,	 q->stream,   q->from,
+				 q->to,	    q->after_ts, q->after_id, limit};
 	struct db_res *res = NULL;
 	struct db_conn *conn;
 	struct facts f;

@@ -30,8 +30,8 @@ struct store_item {
  * Returns 0 after COMMIT, -1 with err filled (nothing stored). Retries a
  * deadlock or serialization failure a few times.
  */
-int store_ingest(struct db *db, const char *tenant_id,
-		 struct store_item *items, size_t n, struct err *err);
+int store_ingest(struct db *db, const char *tenant_id, struct store_item *items,
+		 size_t n, struct err *err);
 
 /*
  * Recomputes the facts of every conversation of the tenant from its
@@ -41,21 +41,22 @@ int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
 			struct err *err);
 
 /*
- * The facts and ordered events of one conversation: a new object
- * {"conversation": facts, "events": [...]} in *out, or NULL in *out when
- * the conversation does not exist. Returns -1 with err on failure.
+ * The facts and ordered events of one conversation as the text of a JSON
+ * document {"conversation": facts, "events": [...]}, each event exactly as
+ * it was sent. *out is a new string (free it), or NULL when the
+ * conversation does not exist. Returns -1 with err on failure.
  */
 int store_conversation_get(struct db *db, const char *tenant_id,
-			   const char *conversation_id, json_t **out,
+			   const char *conversation_id, char **out,
 			   struct err *err);
 
 struct store_list_query {
-	const char *status;	/* NULL = any */
-	const char *stream;	/* NULL = any */
-	const char *from;	/* RFC 3339 or NULL */
-	const char *to;		/* RFC 3339 or NULL */
-	const char *after_ts;	/* cursor: started_at (RFC 3339) or NULL */
-	const char *after_id;	/* cursor: conversation_id */
+	const char *status;   /* NULL = any */
+	const char *stream;   /* NULL = any */
+	const char *from;     /* RFC 3339 or NULL */
+	const char *to;	      /* RFC 3339 or NULL */
+	const char *after_ts; /* cursor: started_at (RFC 3339) or NULL */
+	const char *after_id; /* cursor: conversation_id */
 	long limit;
 };
 

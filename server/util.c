@@ -109,8 +109,8 @@ static int digits(const char *s, int n, int *out)
 
 static int month_days(int y, int m)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30,
-				     31, 31, 30, 31, 30, 31 };
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : mdays[m - 1];
@@ -160,10 +160,15 @@ int time_parse_rfc3339(const char *s, int64_t *ms)
 	} else {
 		return -1;
 	}
-	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-		sec - offset_min * 60) *
+	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+		offset_min * 60) *
 	       1000) +
 	      frac;
+	/* the offset may push a time out of years 1-9999, which UTC can't show
+	 */
+	if (*ms < days_from_civil(1, 1, 1) * 86400000 ||
+	    *ms >= days_from_civil(10000, 1, 1) * 86400000)
+		return -1;
 	return 0;
 }
 
@@ -181,8 +186,8 @@ char *time_format_ms(int64_t ms, char *buf)
 	msec = rem % 1000;
 	rem /= 1000;
 	civil_from_days(days, &y, &m, &d);
-	snprintf(buf, TIME_BUF_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y,
-		 m, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60),
+	snprintf(buf, TIME_BUF_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m,
+		 d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60),
 		 (int)msec);
 	return buf;
 }
@@ -219,6 +224,43 @@ size_t utf8_len(const char *s, size_t len)
 		if (((unsigned char)s[i] & 0xC0) != 0x80)
 			n++;
 	return n;
+}
+
+bool utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, k;
+	uint32_t cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xE0) == 0xC0) {
+			n = 1;
+			cp = p[i] & 0x1F;
+		} else if ((p[i] & 0xF0) == 0xE0) {
+			n = 2;
+			cp = p[i] & 0x0F;
+		} else if ((p[i] & 0xF8) == 0xF0) {
+			n = 3;
+			cp = p[i] & 0x07;
+		} else {
+			return false;
+		}
+		for (k = 1; k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += n + 1;
+	}
+	return true;
 }
 
 void hex_encode(const unsigned char *in, size_t n, char *out)

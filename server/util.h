@@ -2,6 +2,7 @@
 #ifndef AGENTKPI_UTIL_H
 #define AGENTKPI_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,7 @@ char *xstrndup(const char *s, size_t n);
 /* Programmer errors only, never input: log file:line and abort. */
 #define BUG(msg) util_bug(__FILE__, __LINE__, (msg))
 void util_bug(const char *file, int line, const char *msg)
-	__attribute__((noreturn));
+    __attribute__((noreturn));
 
 /* Marks "no timestamp" in int64 millisecond fields. */
 #define TIME_NONE INT64_MIN
@@ -53,6 +54,9 @@ void util_uuid(char out[37]);
  * hands us valid UTF-8), counting every byte that is not a continuation.
  */
 size_t utf8_len(const char *s, size_t len);
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates). */
+bool utf8_valid(const char *s, size_t len);
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);

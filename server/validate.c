@@ -30,8 +30,8 @@ static json_t *member(json_t *obj, const char *key, const char *field,
 	return v;
 }
 
-int validate_string(json_t *obj, const char *key, const char *field,
-		    size_t min, size_t max, bool required, const char **out,
+int validate_string(json_t *obj, const char *key, const char *field, size_t min,
+		    size_t max, bool required, const char **out,
 		    struct err *err)
 {
 	json_t *v;
@@ -61,9 +61,8 @@ int validate_string(json_t *obj, const char *key, const char *field,
 	return 0;
 }
 
-int validate_number(json_t *obj, const char *key, const char *field,
-		    double min, double max, bool required, double *out,
-		    struct err *err)
+int validate_number(json_t *obj, const char *key, const char *field, double min,
+		    double max, bool required, double *out, struct err *err)
 {
 	json_t *v;
 	double d;
@@ -84,9 +83,9 @@ int validate_number(json_t *obj, const char *key, const char *field,
 	return 0;
 }
 
-int validate_integer(json_t *obj, const char *key, const char *field,
-		     long min, long max, bool required, long *out,
-		     bool *present, struct err *err)
+int validate_integer(json_t *obj, const char *key, const char *field, long min,
+		     long max, bool required, long *out, bool *present,
+		     struct err *err)
 {
 	json_t *v;
 	json_int_t i;

@@ -16,19 +16,18 @@
  */
 
 /* String of min..max code points; *out is NULL when absent. */
-int validate_string(json_t *obj, const char *key, const char *field,
-		    size_t min, size_t max, bool required, const char **out,
+int validate_string(json_t *obj, const char *key, const char *field, size_t min,
+		    size_t max, bool required, const char **out,
 		    struct err *err);
 
 /* Finite number (integer or real) in [min, max]; *out NAN when absent. */
-int validate_number(json_t *obj, const char *key, const char *field,
-		    double min, double max, bool required, double *out,
-		    struct err *err);
+int validate_number(json_t *obj, const char *key, const char *field, double min,
+		    double max, bool required, double *out, struct err *err);
 
 /* JSON integer in [min, max]; *out 0 and *present false when absent. */
-int validate_integer(json_t *obj, const char *key, const char *field,
-		     long min, long max, bool required, long *out,
-		     bool *present, struct err *err);
+int validate_integer(json_t *obj, const char *key, const char *field, long min,
+		     long max, bool required, long *out, bool *present,
+		     struct err *err);
 
 /* JSON boolean; *out -1 when absent, else 0 or 1. */
 int validate_bool(json_t *obj, const char *key, const char *field,

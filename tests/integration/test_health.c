@@ -67,7 +67,7 @@ Test(health, wrong_method_is_405_with_allow)
 	cr_assert_eq(r.status, 405);
 	cr_assert_str_eq(r.allow, "POST");
 	cr_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(r.json, "error"), "code")),
+			     json_object_get(r.json, "error"), "code")),
 			 "method_not_allowed");
 	http_resp_free(&r);
 }

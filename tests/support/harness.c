@@ -43,7 +43,8 @@ void harness_start(struct harness *h)
 
 	memset(h, 0, sizeof(*h));
 	if (!getenv("DATABASE_URL"))
-		cr_assert_fail("integration tests need DATABASE_URL (run make test)");
+		cr_assert_fail(
+		    "integration tests need DATABASE_URL (run make test)");
 	setenv("LISTEN", "127.0.0.1:0", 1);
 	setenv("HTTP_THREADS", "2", 0);
 	setenv("DB_POOL_SIZE", "2", 0);
@@ -129,7 +130,7 @@ void http_call(struct harness *h, const char *method, const char *path,
 	       size_t body_len, struct http_resp *resp)
 {
 	struct curl_slist *hdrs = NULL;
-	struct buf b = { NULL, 0 };
+	struct buf b = {NULL, 0};
 	char url[2048], line[256];
 	CURLcode rc;
 	CURL *c;
@@ -164,7 +165,7 @@ void http_call(struct harness *h, const char *method, const char *path,
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK)
 		cr_assert_fail("%s %s failed: %s", method, path,
-			 curl_easy_strerror(rc));
+			       curl_easy_strerror(rc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->body = b.data ? b.data : xstrdup("");
 	resp->json = json_loads(resp->body, JSON_DECODE_ANY, NULL);
@@ -201,23 +202,21 @@ json_t *load_test_data(const char *name)
 	j = json_load_file(path, 0, &jerr);
 	if (!j)
 		cr_assert_fail("cannot load %s: %s (line %d)", path, jerr.text,
-			 jerr.line);
+			       jerr.line);
 	return j;
 }
 
 char *json_canon(const json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
-					JSON_ENCODE_ANY |
-					JSON_REAL_PRECISION(15));
+				    JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 
 	if (!s)
 		cr_assert_fail("cannot serialize JSON");
 	return s;
 }
 
-int json_equivalent(json_t *a, json_t *b, char *path,
-		    size_t pathlen)
+int json_equivalent(json_t *a, json_t *b, char *path, size_t pathlen)
 {
 	const char *key;
 	json_t *v;

@@ -65,7 +65,6 @@ char *json_canon(const json_t *j);
  * True when a and b are the same JSON with numbers compared by value
  * (1 == 1.0, relative tolerance 1e-9); on a mismatch, path gets where.
  */
-int json_equivalent(json_t *a, json_t *b, char *path,
-		    size_t pathlen);
+int json_equivalent(json_t *a, json_t *b, char *path, size_t pathlen);
 
 #endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RFC 3339 parsing and formatting, the base of every stored timestamp.
+ */
+#include "util.h"
+
+#include <criterion/criterion.h>
+
+static int64_t parse(const char *s)
+{
+	int64_t ms = 0;
+
+	cr_assert_eq(time_parse_rfc3339(s, &ms), 0, "rejected %s", s);
+	return ms;
+}
+
+Test(util, parses_offsets_and_truncates_fractions)
+{
+	char buf[TIME_BUF_LEN];
+
+	cr_assert_eq(parse("1970-01-01T00:00:00Z"), 0);
+	cr_assert_eq(parse("1970-01-01T00:00:01.9999Z"), 1999);
+	cr_assert_eq(parse("1970-01-01T02:00:00+02:00"), 0);
+	cr_assert_eq(parse("1969-12-31T19:00:00-05:00"), 0);
+	cr_assert_eq(parse("1969-12-31T23:59:59.9999z"), -1);
+	cr_assert_str_eq(
+	    time_format_ms(parse("2026-11-21t10:00:00.5+05:30"), buf),
+	    "2026-11-21T04:30:00.500Z");
+	cr_assert_str_eq(
+	    time_format_ms(parse("2028-02-29T23:59:59.123456789Z"), buf),
+	    "2028-02-29T23:59:59.123Z");
+}
+
+Test(util, rejects_non_rfc3339)
+{
+	static const char *const bad[] = {
+	    "2026-11-21T10:00:00",	 "2026-11-21",
+	    "2026-02-30T00:00:00Z",	 "2026-11-21T24:00:00Z",
+	    "2026-11-21T10:60:00Z",	 "2026-11-21T10:00:60Z",
+	    "2026-11-21 10:00:00Z",	 "2026-11-21T10:00:00.Z",
+	    "2026-11-21T10:00:00+0200",	 "2026-11-21T10:00:00+02",
+	    "2026-11-21T10:00:00Zjunk",	 "26-11-21T10:00:00Z",
+	    "2025-02-29T00:00:00Z",	 "",
+	    "2026-11-21T10:00:00+24:00",
+	};
+	int64_t ms;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(time_parse_rfc3339(bad[i], &ms), -1,
+			     "accepted '%s'", bad[i]);
+}
+
+Test(util, utf8_length_counts_code_points)
+{
+	cr_assert_eq(utf8_len("abc", 3), 3);
+	cr_assert_eq(utf8_len("\xc3\xa9t\xc3\xa9", 5), 3);
+	cr_assert_eq(utf8_len("\xf0\x9f\x98\x80", 4), 1);
+}
+
+Test(util, days_from_civil_matches_known_dates)
+{
+	cr_assert_eq(days_from_civil(1970, 1, 1), 0);
+	cr_assert_eq(days_from_civil(2000, 3, 1), 11017);
+	cr_assert_eq(days_from_civil(1969, 12, 31), -1);
+}
