@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential gcc make pkg-config
   libmicrohttpd-dev libpq-dev libjansson-dev uuid-dev
   libcriterion-dev libcurl4-openssl-dev libssl-dev
-  postgresql
+  postgresql curl
 )
 
 # One dpkg-query call prints "name<TAB>status" for every package it knows;

@@ -44,7 +44,7 @@ export DATABASE_URL
 
 # 2-3. Schema and demo tenant
 ./agentkpi migrate
-./agentkpi tenants create demo --if-not-exists
+./agentkpi tenants create demo --if-not-exists >/dev/null
 
 # 4. Demo API key: reuse var/demo.key if the server still accepts it.
 KEY_FILE=var/demo.key
@@ -65,6 +65,17 @@ host=${LISTEN%:*}
 case $host in "" | 0.0.0.0 | "[::]") host=127.0.0.1 ;; esac   # wildcard -> loopback
 BASE=http://$host:${LISTEN##*:}
 
+# 6. Serve. Started in the background and waited for, so Ctrl-C / TERM
+#    reach our trap at once (the trap then stops the server and cluster).
+./agentkpi serve &
+SERVER_PID=$!
+
+# The banner comes once the server answers, so it is the last thing shown.
+for _ in {1..50}; do
+  curl -fs "$BASE/healthz" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || break
+  sleep 0.1
+done
 cat <<BANNER
 
   agentkpi is listening on $BASE   (Ctrl-C to stop)
@@ -77,8 +88,4 @@ cat <<BANNER
 
 BANNER
 
-# 6. Serve. Started in the background and waited for, so Ctrl-C / TERM
-#    reach our trap at once (the trap then stops the server and cluster).
-./agentkpi serve &
-SERVER_PID=$!
 wait "$SERVER_PID"
