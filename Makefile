@@ -92,7 +92,7 @@ check-tests: $(BIN) $(UNIT_BINS) $(INTEG_BINS)
 	@./$(BIN) migrate >/dev/null
 	@set -e; for t in $(UNIT_BINS) $(INTEG_BINS); do \
 		echo "== $$t"; \
-		$$t --jobs 2 --short-filename > $$t.log 2>&1 || { cat $$t.log; exit 1; }; \
+		AGENTKPI_BIN=./$(BIN) $$t --jobs 2 --short-filename > $$t.log 2>&1 || { cat $$t.log; exit 1; }; \
 		cat $$t.log; \
 		if grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' $$t.log; then \
 			echo "$$t: sanitizer report above (a leak or undefined behaviour)"; exit 1; \
