@@ -24,10 +24,11 @@ endif
 
 SERVER_SRCS := server/util.c server/err.c server/log.c server/config.c \
                server/validate.c server/event.c server/facts.c \
-               server/stats.c server/db.c server/store.c server/migrate.c \
+               server/stats.c server/db.c server/store.c server/kpi.c \
+               server/migrate.c \
                server/keys.c server/http.c server/cli.c
 API_SRCS    := api/routes.c api/auth.c api/health.c api/events.c \
-               api/conversations.c
+               api/conversations.c api/kpis.c
 LIB_SRCS    := $(SERVER_SRCS) $(API_SRCS)
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libagentkpi.a

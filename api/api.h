@@ -24,6 +24,8 @@ const struct auth *api_auth(const struct request *req);
 void api_events_post(struct request *req);
 void api_conversations_get(struct request *req);
 void api_conversations_list(struct request *req);
+void api_kpis_get(struct request *req);
+void api_kpis_timeseries_get(struct request *req);
 void api_health_get(struct request *req);
 void api_ready_get(struct request *req);
 

@@ -11,6 +11,8 @@ const struct http_route api_routes[] = {
     {"POST", "/v1/events", api_events_post, SCOPE_INGEST},
     {"GET", "/v1/conversations", api_conversations_list, SCOPE_READ},
     {"GET", "/v1/conversations/{}", api_conversations_get, SCOPE_READ},
+    {"GET", "/v1/kpis", api_kpis_get, SCOPE_READ},
+    {"GET", "/v1/kpis/timeseries", api_kpis_timeseries_get, SCOPE_READ},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

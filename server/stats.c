@@ -331,10 +331,17 @@ double stats_t_quantile(double p, double df)
 {
 	double q, t;
 
-	if (!(p > 0.0 && p < 1.0) || !(df > 0.0) || !isfinite(df))
+	if (!(p > 0.0 && p < 1.0) || !(df > 0.0))
 		return NAN;
 	if (p == 0.5)
 		return 0.0;
+	/*
+	 * Past 1e300 (and at infinity) t(df) is the normal distribution to
+	 * far below double precision; capping keeps a + m and (a + m)^2 in
+	 * the continued fraction and the series finite.
+	 */
+	if (df > 1e300)
+		df = 1e300;
 
 	/* 1 - p is exact for p >= 0.5 */
 	q = (p < 0.5) ? p : 1.0 - p;

@@ -22,10 +22,12 @@
 int stats_wilson(long num, long den, double z, double *lo, double *hi);
 
 /*
- * Student's t quantile: the x with P(T <= x) = p for T ~ t(df). df may be
- * any finite value > 0 (non-integer df, as Welch gives, is fine); 0 < p < 1.
- * Accurate to about 1e-12 relative (specified: 1e-9). Returns 0 for p = 0.5
- * and NAN when p or df is out of range or NaN.
+ * Student's t quantile: the x with P(T <= x) = p for T ~ t(df), for any
+ * df > 0 (non-integer df, as Welch gives, is fine; df = INFINITY gives the
+ * normal quantile) and 0 < p < 1. Accurate to 1e-12 relative or better
+ * (the contract is 1e-9); -/+INFINITY when the quantile exceeds DBL_MAX,
+ * as it soon does for df far below 1. Returns 0 for p = 0.5 and NAN when
+ * p or df is out of range or NaN.
  */
 double stats_t_quantile(double p, double df);
 

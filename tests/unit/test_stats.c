@@ -5,6 +5,7 @@
  * computed values.
  */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -247,6 +248,12 @@ Test(stats, t_quantile_reference_values)
 		{ 0.05, 3, -2.353363434801823816501991 },
 		{ 0.5000001, 4, 2.666666665263090578715798e-7 },
 		{ 1e-10, 1, -3183098861.837906599305625 },
+		/* tiny df: P(|T| < t) is not formed as 1 - P(|T| > t) */
+		{ 0.500000001, 1e-10, 2425.8246535247052 },
+		{ 0.499999999, 1e-10, -2425.8273467325896 },
+		{ 0.501, 1e-5, 1.395863827858052e+84 },
+		{ 0.6, 1e-3, 1.285764641292127e+95 },
+		{ 0.5000001, 1e-7, 0.0011469142489584932 },
 	};
 	double t;
 	size_t i;
@@ -305,6 +312,11 @@ Test(stats, t_quantile_large_df_tends_to_normal)
 	t = stats_t_quantile(0.975, df);
 	assert_rel(t, z975 + (z975 * z975 * z975 + z975) / (4.0 * df), T_REL,
 		   "t(0.975, 1e12) = %.17g", t);
+	t = stats_t_quantile(0.975, INFINITY);
+	assert_rel(t, z975, 1e-14, "t(0.975, inf) = %.17g", t);
+	t = stats_t_quantile(1e-300, DBL_MAX);
+	assert_rel(t, -37.047096299361199237, 1e-13, "t(1e-300, max) = %.17g",
+		   t);
 }
 
 Test(stats, t_quantile_median_is_zero)
@@ -365,13 +377,22 @@ Test(stats, t_quantile_rejects_bad_input)
 	} cases[] = {
 		{ 0.0, 5 },  { 1.0, 5 },   { -0.1, 5 },	      { 1.5, 5 },
 		{ NAN, 5 },  { 0.975, 0 }, { 0.975, -2 },     { 0.975, NAN },
-		{ 0.975, INFINITY },
+		{ 0.975, -INFINITY },
 	};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		cr_assert(isnan(stats_t_quantile(cases[i].p, cases[i].df)),
 			  "t(%g, %g) is not NaN", cases[i].p, cases[i].df);
+}
+
+/* A quantile beyond DBL_MAX is an infinity of the right sign, not junk. */
+Test(stats, t_quantile_overflows_to_infinity)
+{
+	cr_assert(isinf(stats_t_quantile(0.5 + DBL_EPSILON, 1e-300)));
+	cr_assert(stats_t_quantile(0.5 + DBL_EPSILON, 1e-300) > 0.0);
+	cr_assert(isinf(stats_t_quantile(1e-20, 0.05)));
+	cr_assert(stats_t_quantile(1e-20, 0.05) < 0.0);
 }
 
 /* ---- Welch ---- */
