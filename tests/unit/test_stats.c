@@ -527,6 +527,8 @@ Test(stats, welch_rejects_bad_input)
 		{ 1, -1, 10, 0, 1, 10, 0.95 },	{ 1, 1, 10, 0, NAN, 10, 0.95 },
 		{ NAN, 1, 10, 0, 1, 10, 0.95 }, { 1, 1, 10, 0, 1, 10, 0.0 },
 		{ 1, 1, 10, 0, 1, 10, 1.0 },	{ 1, INFINITY, 10, 0, 1, 10, 0.95 },
+		/* n1 = 1 even where the zero-variance shortcut would apply */
+		{ 1, 0, 1, 0, 0, 10, 0.95 },
 	};
 	double diff, lo, hi;
 	size_t i;
