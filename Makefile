@@ -50,7 +50,7 @@ endif
 # keep test objects: they are not throwaway intermediates
 .SECONDARY:
 
-.PHONY: all run test check-tests check format format-check clean deps
+.PHONY: all run test check-tests check format format-check clean demo bench
 
 all: $(BIN)
 
@@ -86,6 +86,16 @@ run:
 test:
 	@scripts/deps.sh
 	+@scripts/test.sh
+
+# Loads the public tau2-bench demo data into the service `make run` started.
+demo:
+	@scripts/demo.sh
+
+# Ingest throughput and KPI latency on a throwaway cluster; rewrites
+# docs/benchmarks.md.
+bench: all
+	@scripts/deps.sh
+	@bench/run.sh
 
 # Builds and runs every Criterion binary against DATABASE_URL.
 check-tests: $(BIN) $(UNIT_BINS) $(INTEG_BINS)
