@@ -159,12 +159,11 @@ static int refresh_facts(struct db_conn *conn, const char *tenant_id,
 	evs = xcalloc(n ? n : 1, sizeof(*evs));
 	for (i = 0; i < n; i++)
 		event_from_row(res, i, &evs[i]);
+	/* rows come ordered by conversation: one run of rows per conversation */
 	for (start = 0, i = 1; i <= n; i++) {
 		if (i < n && strcmp(evs[i].conversation_id,
 				    evs[start].conversation_id) == 0)
 			continue;
-		if (n == 0)
-			break;
 		facts_compute(evs + start, i - start, &f);
 		json_array_append_new(rows, facts_to_json(&f));
 		start = i;
