@@ -52,36 +52,33 @@ int stats_wilson(long num, long den, double z, double *lo, double *hi)
 }
 
 /*
- * ln B(a, 1/2). For a >= 10 lgamma(a) - lgamma(a + 1/2) would cancel, so
- * use the asymptotic series ln(G(a + 1/2) / G(a)) = ln(a)/2 + sum c_k a^-k,
- * c_k = (-1)^(k+1) (2^-k - 2) B_(k+1) / (k (k+1)); eight terms leave an
- * error below 1e-17 at a = 10.
+ * ln B(a, 1/2), without lgamma() (which writes the global signgam, so is
+ * not thread-safe, and cancels for large a). For a >= 10 the asymptotic
+ * series ln(G(a + 1/2) / G(a)) = ln(a)/2 + sum c_k a^-k,
+ * c_k = (-1)^(k+1) (2^-k - 2) B_(k+1) / (k (k+1)), eight terms leaving an
+ * error below 1e-17 at a = 10; smaller a is first raised past 10 with
+ * B(a, 1/2) = B(a + 1, 1/2) (a + 1/2) / a.
  */
 static double lbeta_half(double a)
 {
 	static const double c[] = {
-		-1.0 / 8.0,
-		1.0 / 192.0,
-		-1.0 / 640.0,
-		17.0 / 14336.0,
-		-31.0 / 18432.0,
-		691.0 / 180224.0,
-		-5461.0 / 425984.0,
-		929569.0 / 15728640.0,
+	    -1.0 / 8.0,		1.0 / 192.0,	       -1.0 / 640.0,
+	    17.0 / 14336.0,	-31.0 / 18432.0,       691.0 / 180224.0,
+	    -5461.0 / 425984.0, 929569.0 / 15728640.0,
 	};
 	const double ln_sqrt_pi = 0.57236494292470008707;
-	double inv2, s;
+	double shift = 0.0, inv2, s = 0.0;
 	int i;
 
-	if (a < 10.0)
-		return lgamma(a) + ln_sqrt_pi - lgamma(a + 0.5);
-
+	while (a < 10.0) {
+		shift += log1p(0.5 / a);
+		a += 1.0;
+	}
 	inv2 = 1.0 / (a * a);
-	s = 0.0;
 	for (i = (int)(sizeof(c) / sizeof(c[0])) - 1; i >= 0; i--)
 		s = s * inv2 + c[i];
 	s /= a;
-	return ln_sqrt_pi - 0.5 * log(a) - s;
+	return shift + ln_sqrt_pi - 0.5 * log(a) - s;
 }
 
 /*
@@ -141,14 +138,16 @@ static double ln_sq(double num, double den, double q)
 
 /*
  * I_x(a, 1/2) for large a and x >= 1/2, where the continued fraction
- * loses about log10(a) digits. With s = e^-v and T = a - 1/4,
+ * loses about log10(a) digits. Substituting e^-v for the integration
+ * variable, with T = a - 1/4 and v0 = -ln x,
  *   B(a, 1/2) I_x(a, 1/2) = int_{v0}^inf e^{-T v} v^{-1/2} h(v) dv,
- *   h(v) = (sinh(v/2) / (v/2))^{-1/2} = sum d_n v^{2n},   v0 = -ln x,
+ *   h(v) = (sinh(v/2) / (v/2))^{-1/2} = sum d_n v^{2n},
  * so I_x(a, 1/2) = sum d_n T^{-1/2-2n} G(1/2 + 2n, T v0) / B(a, 1/2), G
- * the upper incomplete gamma function (Didonato and Morris, ACM TOMS 18
- * (1992), section 9, for b = 1/2). G(1/2, u) = sqrt(pi) erfc(sqrt(u)) and
- * G(s + 1, u) = s G(s, u) + u^s e^-u. d_n comes from sinh(w)/w =
- * sum w^2k / (2k+1)! raised to the power -1/2 (J. C. P. Miller's rule).
+ * the upper incomplete gamma function: the BGRAT expansion of Didonato
+ * and Morris (ACM TOMS 18(3), 1992, Algorithm 708) for b = 1/2.
+ * G(1/2, u) = sqrt(pi) erfc(sqrt(u)), G(s + 1, u) = s G(s, u) + u^s e^-u;
+ * d_n comes from sinh(w)/w = sum w^2k / (2k+1)! raised to the power -1/2
+ * (J. C. P. Miller's recurrence for powers of a series).
  */
 static double outer_large_a(double a, double ln_x, double lb)
 {
@@ -204,12 +203,12 @@ static double outer_large_a(double a, double ln_x, double lb)
 static double ln_outer_small_a(double a, double x, double ln_x)
 {
 	static const double c[] = {
-		1.3862943611198906188,	-1.6449340668482264365,
-		2.4041138063191885708,	-3.7881313179889836703,
-		6.2215665308602195580,	-10.512544973839307777,
-		18.150286992874610883,	-31.879456059284732775,
-		56.780475593477992150,	-102.30164557806300832,
-		186.09191908036622041,	-341.25062319577026248,
+	    1.3862943611198906188, -1.6449340668482264365,
+	    2.4041138063191885708, -3.7881313179889836703,
+	    6.2215665308602195580, -10.512544973839307777,
+	    18.150286992874610883, -31.879456059284732775,
+	    56.780475593477992150, -102.30164557806300832,
+	    186.09191908036622041, -341.25062319577026248,
 	};
 	double s = 0.0, coef = 1.0, xn = 1.0, term, lab = 0.0;
 	int n, k;
@@ -230,18 +229,21 @@ static double ln_outer_small_a(double a, double x, double ln_x)
 /*
  * For t >= 0 and T ~ t(df): *outer = P(|T| > t) = I_x(df/2, 1/2) with
  * x = df / (df + t^2), *inner = P(|T| < t) = 1 - *outer, and *pdf the
- * density at t. Whichever of outer and inner the continued fraction gives
- * directly carries full relative accuracy; the other is 1 minus it.
- * x and y = 1 - x, and their logarithms, are formed from u = t^2 / df
- * (or 1 / u for large t) so that neither cancels nor overflows.
+ * density at t. One of outer and inner is computed directly (by the
+ * continued fraction on whichever side it converges, the large-a
+ * expansion when x is near 1, the small-a series when df is tiny) and
+ * the other as 1 minus it; the choice keeps whichever is small within
+ * about 1e-14 relative. lb is ln B(df/2, 1/2), passed in so that it is
+ * computed once per quantile. x and y = 1 - x, and their logarithms,
+ * come from u = t^2 / df (or 1 / u for large t) so that neither cancels
+ * nor overflows.
  */
-static void t_probs(double t, double df, double *outer, double *inner,
-		    double *pdf)
+static void t_probs(double t, double df, double lb, double *outer,
+		    double *inner, double *pdf)
 {
-	double a, sd, u, r, x, y, ln_x, ln_y, lb, front, ln_outer;
+	double a, sd, u, r, x, y, ln_x, ln_y, front, ln_outer;
 
 	a = 0.5 * df;
-	lb = lbeta_half(a);
 	if (t == 0.0) {
 		*outer = 1.0;
 		*inner = 0.0;
@@ -296,11 +298,12 @@ static void t_probs(double t, double df, double *outer, double *inner,
 static double t_solve(double target, int use_outer, double df)
 {
 	double lo = 0.0, hi = INFINITY, t = 1.0, next, g;
-	double outer, inner, pdf;
+	double outer, inner, pdf, lb;
 	int i;
 
+	lb = lbeta_half(0.5 * df);
 	for (i = 0; i < SOLVE_MAX_ITER; i++) {
-		t_probs(t, df, &outer, &inner, &pdf);
+		t_probs(t, df, lb, &outer, &inner, &pdf);
 		g = use_outer ? outer - target : target - inner;
 		if (g == 0.0)
 			return t;
@@ -390,7 +393,7 @@ int stats_welch(double mean1, double var1, long n1, double mean2, double var2,
 	w1 = se1 / s;
 	w2 = se2 / s;
 	nu = 1.0 / (w1 * w1 / (double)(n1 - 1) + w2 * w2 / (double)(n2 - 1));
-	/* upper quantile via the lower tail: alpha/2 = (1 - conf)/2 unrounded */
+	/* upper quantile through the lower tail: 1 - conf is exact here */
 	t = -stats_t_quantile(0.5 * (1.0 - conf), nu);
 	if (isnan(t))
 		return -1;

@@ -12,17 +12,19 @@
 #include "stats.h"
 
 /*
- * Reference values marked "mp" were computed with mpmath 1.3.0 at 40
- * significant digits: t quantiles by bisection on the regularized
- * incomplete beta function (betainc), cross-checked by Newton iteration on
- * the numerically integrated density, and, where one exists, by the closed
- * form. The p passed to mpmath was the double nearest the decimal literal
- * (e.g. 0.97499999999999997780 for 0.975), as here.
+ * Reference values marked "mp" were computed with mpmath 1.3.0 at 40 or
+ * more significant digits: t quantiles by bisection on the regularized
+ * incomplete beta function (betainc; for tiny df at 120 digits, on
+ * P(|T| > t) = I_x(df/2, 1/2) with t = e^L bisected in L), cross-checked
+ * by Newton iteration on the numerically integrated density and, where
+ * one exists, by the closed form. The p passed to mpmath was the double
+ * nearest the decimal literal (e.g. 0.97499999999999997780 for 0.975), as
+ * here.
  */
 
 /* |actual - expected| <= rel * |expected| */
-#define assert_rel(actual, expected, rel, ...) \
-	cr_assert_float_eq((actual), (expected), (rel) * fabs(expected), \
+#define assert_rel(actual, expected, rel, ...)                                 \
+	cr_assert_float_eq((actual), (expected), (rel)*fabs(expected),         \
 			   __VA_ARGS__)
 
 /* Tolerance for t quantiles: the contract is 1e-9; we hold to 1e-12. */
@@ -37,8 +39,9 @@
 /*
  * Newcombe (1998), "Two-sided confidence intervals for the single
  * proportion: comparison of seven methods", Statistics in Medicine 17,
- * 857-872, Table I, method 3 (score, no continuity correction), z = 1.96,
- * printed to four decimals: so within 5e-5. The Wald interval would give
+ * 857-872, Table I, score method without continuity correction,
+ * z = 1.96, printed to four decimals: so within 5e-5 (z = 1.959964 does
+ * not move the fourth decimal). The Wald interval would give
  * 0.2522-0.3638 for 81/263 and fail.
  */
 Test(stats, wilson_newcombe_table)
@@ -47,21 +50,24 @@ Test(stats, wilson_newcombe_table)
 		long num, den;
 		double lo, hi;
 	} cases[] = {
-		{ 81, 263, 0.2553, 0.3662 },
-		{ 15, 148, 0.0624, 0.1605 },
-		{ 0, 20, 0.0000, 0.1611 },
-		{ 1, 29, 0.0061, 0.1718 },
+	    {81, 263, 0.2553, 0.3662},
+	    {15, 148, 0.0624, 0.1605},
+	    {0, 20, 0.0000, 0.1611},
+	    {1, 29, 0.0061, 0.1718},
 	};
 	double lo, hi;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		cr_assert_eq(stats_wilson(cases[i].num, cases[i].den,
-					  STATS_Z95, &lo, &hi), 0);
-		cr_assert_float_eq(lo, cases[i].lo, 5e-5, "lo of %ld/%ld = %.6f",
-				   cases[i].num, cases[i].den, lo);
-		cr_assert_float_eq(hi, cases[i].hi, 5e-5, "hi of %ld/%ld = %.6f",
-				   cases[i].num, cases[i].den, hi);
+		cr_assert_eq(stats_wilson(cases[i].num, cases[i].den, STATS_Z95,
+					  &lo, &hi),
+			     0);
+		cr_assert_float_eq(lo, cases[i].lo, 5e-5,
+				   "lo of %ld/%ld = %.6f", cases[i].num,
+				   cases[i].den, lo);
+		cr_assert_float_eq(hi, cases[i].hi, 5e-5,
+				   "hi of %ld/%ld = %.6f", cases[i].num,
+				   cases[i].den, hi);
 	}
 }
 
@@ -76,24 +82,24 @@ Test(stats, wilson_exact_values)
 		long num, den;
 		double lo, hi;
 	} cases[] = {
-		{ 0, 10, 0.0, 0.27753280302605771909 },
-		{ 10, 10, 0.72246719697394228091, 1.0 },
-		{ 1, 2, 0.094531204639200799033, 0.90546879536079920097 },
-		{ 81, 263, 0.25528851948901574755, 0.366209577458019421 },
-		{ 50, 100, 0.4038315296354929714, 0.5961684703645070286 },
-		{ 0, 1, 0.0, 0.79345068820819725894 },
-		{ 1, 1, 0.20654931179180274106, 1.0 },
-		{ 1, 3, 0.061491944020930838487, 0.79234040119217570884 },
-		{ 2, 3, 0.20765959880782429116, 0.93850805597906916151 },
-		{ 3, 1000000, 1.0202712330420861858e-6,
-		  8.8211498428395172952e-6 },
+	    {0, 10, 0.0, 0.27753280302605771909},
+	    {10, 10, 0.72246719697394228091, 1.0},
+	    {1, 2, 0.094531204639200799033, 0.90546879536079920097},
+	    {81, 263, 0.25528851948901574755, 0.366209577458019421},
+	    {50, 100, 0.4038315296354929714, 0.5961684703645070286},
+	    {0, 1, 0.0, 0.79345068820819725894},
+	    {1, 1, 0.20654931179180274106, 1.0},
+	    {1, 3, 0.061491944020930838487, 0.79234040119217570884},
+	    {2, 3, 0.20765959880782429116, 0.93850805597906916151},
+	    {3, 1000000, 1.0202712330420861858e-6, 8.8211498428395172952e-6},
 	};
 	double lo, hi;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		cr_assert_eq(stats_wilson(cases[i].num, cases[i].den,
-					  STATS_Z95, &lo, &hi), 0);
+		cr_assert_eq(stats_wilson(cases[i].num, cases[i].den, STATS_Z95,
+					  &lo, &hi),
+			     0);
 		assert_rel(lo, cases[i].lo, 1e-14, "lo of %ld/%ld = %.17g",
 			   cases[i].num, cases[i].den, lo);
 		assert_rel(hi, cases[i].hi, 1e-14, "hi of %ld/%ld = %.17g",
@@ -122,12 +128,13 @@ Test(stats, wilson_properties_small_samples)
 
 	for (n = 1; n <= 60; n++) {
 		for (k = 0; k <= n; k++) {
-			cr_assert_eq(stats_wilson(k, n, STATS_Z95, &lo, &hi), 0);
-			cr_assert_eq(stats_wilson(n - k, n, STATS_Z95, &lo2,
-						  &hi2), 0);
+			cr_assert_eq(stats_wilson(k, n, STATS_Z95, &lo, &hi),
+				     0);
+			cr_assert_eq(
+			    stats_wilson(n - k, n, STATS_Z95, &lo2, &hi2), 0);
 			phat = (double)k / (double)n;
 			cr_assert(lo >= 0.0 && lo <= phat && phat <= hi &&
-					  hi <= 1.0,
+				      hi <= 1.0,
 				  "%ld/%ld: [%g, %g]", k, n, lo, hi);
 			cr_assert_float_eq(lo, 1.0 - hi2, 1e-15,
 					   "%ld/%ld: lo %.17g, 1 - hi' %.17g",
@@ -152,10 +159,9 @@ Test(stats, wilson_rejects_bad_input)
 		long num, den;
 		double z;
 	} cases[] = {
-		{ 0, 0, STATS_Z95 },  { 1, 0, STATS_Z95 },
-		{ 0, -5, STATS_Z95 }, { -1, 5, STATS_Z95 },
-		{ 6, 5, STATS_Z95 },  { 1, 5, -1.0 },
-		{ 1, 5, NAN },	      { 1, 5, INFINITY },
+	    {0, 0, STATS_Z95},	{1, 0, STATS_Z95}, {0, -5, STATS_Z95},
+	    {-1, 5, STATS_Z95}, {6, 5, STATS_Z95}, {1, 5, -1.0},
+	    {1, 5, NAN},	{1, 5, INFINITY},
 	};
 	double lo, hi;
 	size_t i;
@@ -164,8 +170,8 @@ Test(stats, wilson_rejects_bad_input)
 		lo = 123.0;
 		hi = 456.0;
 		cr_assert_eq(stats_wilson(cases[i].num, cases[i].den,
-					  cases[i].z, &lo, &hi), -1,
-			     "case %zu accepted", i);
+					  cases[i].z, &lo, &hi),
+			     -1, "case %zu accepted", i);
 		cr_assert_float_eq(lo, 123.0, 0.0, "case %zu touched lo", i);
 		cr_assert_float_eq(hi, 456.0, 0.0, "case %zu touched hi", i);
 	}
@@ -182,9 +188,9 @@ Test(stats, t_quantile_quoted_values)
 	static const struct {
 		double df, t, half_ulp;
 	} cases[] = {
-		{ 1, 12.7062047, 5e-8 },   { 2, 4.30265273, 5e-9 },
-		{ 5, 2.57058184, 5e-9 },   { 10, 2.22813885, 5e-9 },
-		{ 30, 2.04227246, 5e-9 },  { 1e6, 1.959966, 5e-7 },
+	    {1, 12.7062047, 5e-8},  {2, 4.30265273, 5e-9},
+	    {5, 2.57058184, 5e-9},  {10, 2.22813885, 5e-9},
+	    {30, 2.04227246, 5e-9}, {1e6, 1.959966, 5e-7},
 	};
 	double t;
 	size_t i;
@@ -206,11 +212,10 @@ Test(stats, t_quantile_nist_table)
 	static const struct {
 		double df, t;
 	} cases[] = {
-		{ 1, 12.706 }, { 2, 4.303 },  { 3, 3.182 },  { 4, 2.776 },
-		{ 5, 2.571 },  { 6, 2.447 },  { 7, 2.365 },  { 8, 2.306 },
-		{ 9, 2.262 },  { 10, 2.228 }, { 15, 2.131 }, { 20, 2.086 },
-		{ 30, 2.042 }, { 40, 2.021 }, { 60, 2.000 }, { 100, 1.984 },
-		{ 1e9, 1.960 },
+	    {1, 12.706},  {2, 4.303},	{3, 3.182},  {4, 2.776},  {5, 2.571},
+	    {6, 2.447},	  {7, 2.365},	{8, 2.306},  {9, 2.262},  {10, 2.228},
+	    {15, 2.131},  {20, 2.086},	{30, 2.042}, {40, 2.021}, {60, 2.000},
+	    {100, 1.984}, {1e9, 1.960},
 	};
 	double t;
 	size_t i;
@@ -228,32 +233,37 @@ Test(stats, t_quantile_reference_values)
 	static const struct {
 		double p, df, t;
 	} cases[] = {
-		{ 0.975, 1, 12.70620473617469331410164 },
-		{ 0.975, 2, 4.302652729749461789420376 },
-		{ 0.975, 5, 2.570581835636314782788546 },
-		{ 0.975, 9, 2.262157162798204999202853 },
-		{ 0.975, 10, 2.228138851986274224519862 },
-		{ 0.975, 18, 2.100922040241038034765975 },
-		{ 0.975, 30, 2.042272456301237887834999 },
-		{ 0.975, 0.5, 164.557673480488240799376 },
-		{ 0.975, 2.5, 3.574654842003681760677201 },
-		{ 0.975, 7.5, 2.333039626864974026634731 },
-		{ 0.975, 11.56, 2.188046237766678627662981 },
-		{ 0.975, 1e6, 1.9599663568141070353 },
-		{ 0.975, 1e10, 1.9599639847772813586 },
-		{ 0.95, 11.56, 1.787956813656474033761925 },
-		{ 0.9, 7.5, 1.405211846415953079013512 },
-		{ 0.995, 12.25, 3.043228310411184478154631 },
-		{ 0.6, 2.5, 0.281459512748547591752496 },
-		{ 0.05, 3, -2.353363434801823816501991 },
-		{ 0.5000001, 4, 2.666666665263090578715798e-7 },
-		{ 1e-10, 1, -3183098861.837906599305625 },
-		/* tiny df: P(|T| < t) is not formed as 1 - P(|T| > t) */
-		{ 0.500000001, 1e-10, 2425.8246535247052 },
-		{ 0.499999999, 1e-10, -2425.8273467325896 },
-		{ 0.501, 1e-5, 1.395863827858052e+84 },
-		{ 0.6, 1e-3, 1.285764641292127e+95 },
-		{ 0.5000001, 1e-7, 0.0011469142489584932 },
+	    {0.975, 1, 12.70620473617469331410164},
+	    {0.975, 2, 4.302652729749461789420376},
+	    {0.975, 5, 2.570581835636314782788546},
+	    {0.975, 9, 2.262157162798204999202853},
+	    {0.975, 10, 2.228138851986274224519862},
+	    {0.975, 18, 2.100922040241038034765975},
+	    {0.975, 30, 2.042272456301237887834999},
+	    {0.975, 0.5, 164.557673480488240799376},
+	    {0.975, 2.5, 3.574654842003681760677201},
+	    {0.975, 7.5, 2.333039626864974026634731},
+	    {0.975, 11.56, 2.188046237766678627662981},
+	    /* df/2 >= 50, x >= 1/2: the large-a expansion */
+	    {0.975, 100, 1.983971518523551894556437},
+	    {1e-10, 100, -7.08337548140072245778925},
+	    {1e-6, 101, -5.045753204611432216086559},
+	    {0.999, 150.5, 3.145266106241515773661437},
+	    {0.975, 1e6, 1.9599663568141070353},
+	    {0.975, 1e10, 1.9599639847772813586},
+	    {0.95, 11.56, 1.787956813656474033761925},
+	    {0.9, 7.5, 1.405211846415953079013512},
+	    {0.995, 12.25, 3.043228310411184478154631},
+	    {0.6, 2.5, 0.281459512748547591752496},
+	    {0.05, 3, -2.353363434801823816501991},
+	    {0.5000001, 4, 2.666666665263090578715798e-7},
+	    {1e-10, 1, -3183098861.837906599305625},
+	    /* tiny df: P(|T| < t) is not formed as 1 - P(|T| > t) */
+	    {0.500000001, 1e-10, 2425.8246535247052},
+	    {0.499999999, 1e-10, -2425.8273467325896},
+	    {0.501, 1e-5, 1.395863827858052e+84},
+	    {0.6, 1e-3, 1.285764641292127e+95},
+	    {0.5000001, 1e-7, 0.0011469142489584932},
 	};
 	double t;
 	size_t i;
@@ -285,17 +295,17 @@ static double t2_quantile(double p)
 Test(stats, t_quantile_closed_forms)
 {
 	static const double ps[] = {
-		1e-300, 1e-100, 1e-20, 1e-10, 1e-5, 0.001, 0.01,   0.025,
-		0.05,	0.1,	0.2,   0.25,  0.3,  0.4,   0.4999, 0.5001,
-		0.6,	0.75,	0.8,   0.9,   0.95, 0.975, 0.99,   0.999999,
+	    1e-300, 1e-100, 1e-20, 1e-10, 1e-5, 0.001, 0.01,   0.025,
+	    0.05,   0.1,    0.2,   0.25,  0.3,	0.4,   0.4999, 0.5001,
+	    0.6,    0.75,   0.8,   0.9,	  0.95, 0.975, 0.99,   0.999999,
 	};
 	double t;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(ps); i++) {
 		t = stats_t_quantile(ps[i], 1.0);
-		assert_rel(t, cauchy_quantile(ps[i]), T_REL,
-			   "t(%g, 1) = %.17g", ps[i], t);
+		assert_rel(t, cauchy_quantile(ps[i]), T_REL, "t(%g, 1) = %.17g",
+			   ps[i], t);
 		t = stats_t_quantile(ps[i], 2.0);
 		assert_rel(t, t2_quantile(ps[i]), T_REL, "t(%g, 2) = %.17g",
 			   ps[i], t);
@@ -321,7 +331,7 @@ Test(stats, t_quantile_large_df_tends_to_normal)
 
 Test(stats, t_quantile_median_is_zero)
 {
-	static const double dfs[] = { 0.1, 1, 2.5, 30, 1e8 };
+	static const double dfs[] = {0.1, 1, 2.5, 30, 1e8};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(dfs); i++)
@@ -332,7 +342,7 @@ Test(stats, t_quantile_median_is_zero)
 /* t(1 - p) = -t(p), bit for bit (p = k/64 so 1 - p is exact). */
 Test(stats, t_quantile_symmetry)
 {
-	static const double dfs[] = { 0.3, 1, 3, 7.5, 29.9, 1e4 };
+	static const double dfs[] = {0.3, 1, 3, 7.5, 29.9, 1e4};
 	double p, a, b;
 	size_t i;
 	int k;
@@ -351,7 +361,7 @@ Test(stats, t_quantile_symmetry)
 /* Strictly increasing in p; decreasing in df for p > 1/2. */
 Test(stats, t_quantile_monotone)
 {
-	static const double dfs[] = { 0.5, 1, 4, 12.3, 100, 1e6 };
+	static const double dfs[] = {0.5, 1, 4, 12.3, 100, 1e6};
 	double prev, t;
 	size_t i;
 	int k;
@@ -375,9 +385,8 @@ Test(stats, t_quantile_rejects_bad_input)
 	static const struct {
 		double p, df;
 	} cases[] = {
-		{ 0.0, 5 },  { 1.0, 5 },   { -0.1, 5 },	      { 1.5, 5 },
-		{ NAN, 5 },  { 0.975, 0 }, { 0.975, -2 },     { 0.975, NAN },
-		{ 0.975, -INFINITY },
+	    {0.0, 5},	{1.0, 5},    {-0.1, 5},	   {1.5, 5},	       {NAN, 5},
+	    {0.975, 0}, {0.975, -2}, {0.975, NAN}, {0.975, -INFINITY},
 	};
 	size_t i;
 
@@ -419,21 +428,18 @@ Test(stats, welch_worked_example)
 {
 	double diff, lo, hi;
 
-	cr_assert_eq(stats_welch(10, 4, 5, 7, 9, 10, 0.95, &diff, &lo, &hi),
-		     0);
+	cr_assert_eq(stats_welch(10, 4, 5, 7, 9, 10, 0.95, &diff, &lo, &hi), 0);
 	cr_assert_float_eq(diff, 3.0, 0.0);
 	assert_rel(lo, 0.1471367408113724066476398, 1e-12, "lo %.17g", lo);
 	assert_rel(hi, 5.85286325918862759335236, 1e-12, "hi %.17g", hi);
 
 	/* the groups swapped mirror the interval */
-	cr_assert_eq(stats_welch(7, 9, 10, 10, 4, 5, 0.95, &diff, &lo, &hi),
-		     0);
+	cr_assert_eq(stats_welch(7, 9, 10, 10, 4, 5, 0.95, &diff, &lo, &hi), 0);
 	cr_assert_float_eq(diff, -3.0, 0.0);
 	assert_rel(lo, -5.85286325918862759335236, 1e-12, "lo %.17g", lo);
 	assert_rel(hi, -0.1471367408113724066476398, 1e-12, "hi %.17g", hi);
 
-	cr_assert_eq(stats_welch(10, 4, 5, 7, 9, 10, 0.90, &diff, &lo, &hi),
-		     0);
+	cr_assert_eq(stats_welch(10, 4, 5, 7, 9, 10, 0.90, &diff, &lo, &hi), 0);
 	assert_rel(hi - diff, 2.331210471997549911647487, 1e-12,
 		   "half-width at 90 %% %.17g", hi - diff);
 	assert_rel(diff - lo, 2.331210471997549911647487, 1e-12,
@@ -451,8 +457,8 @@ Test(stats, welch_equal_groups_is_pooled)
 {
 	double diff, lo, hi;
 
-	cr_assert_eq(stats_welch(5.5, 2, 10, 4.0, 2, 10, 0.95, &diff, &lo,
-				 &hi), 0);
+	cr_assert_eq(stats_welch(5.5, 2, 10, 4.0, 2, 10, 0.95, &diff, &lo, &hi),
+		     0);
 	cr_assert_float_eq(diff, 1.5, 0.0);
 	assert_rel(hi - diff, 1.328739766721921488453657, 1e-12, "half %.17g",
 		   hi - diff);
@@ -500,13 +506,15 @@ Test(stats, welch_extreme_scales)
 	 * terms of its formula would underflow to 0 or overflow to inf.
 	 */
 	cr_assert_eq(stats_welch(3e-150, 4e-300, 5, 0, 9e-300, 10, 0.95, &diff,
-				 &lo, &hi), 0);
+				 &lo, &hi),
+		     0);
 	assert_rel(hi - diff, 2.85286325918862759335236e-150, 1e-12,
 		   "half %.17g", hi - diff);
 	assert_rel(diff - lo, 2.85286325918862759335236e-150, 1e-12,
 		   "half %.17g", diff - lo);
-	cr_assert_eq(stats_welch(3e150, 4e300, 5, 0, 9e300, 10, 0.95, &diff,
-				 &lo, &hi), 0);
+	cr_assert_eq(
+	    stats_welch(3e150, 4e300, 5, 0, 9e300, 10, 0.95, &diff, &lo, &hi),
+	    0);
 	assert_rel(hi - diff, 2.85286325918862759335236e150, 1e-12,
 		   "half %.17g", hi - diff);
 	assert_rel(diff - lo, 2.85286325918862759335236e150, 1e-12,
@@ -522,13 +530,18 @@ Test(stats, welch_rejects_bad_input)
 		long n2;
 		double conf;
 	} cases[] = {
-		{ 1, 1, 1, 0, 1, 10, 0.95 },	{ 1, 1, 10, 0, 1, 1, 0.95 },
-		{ 1, 1, 0, 0, 1, 10, 0.95 },	{ 1, 1, 10, 0, 1, -3, 0.95 },
-		{ 1, -1, 10, 0, 1, 10, 0.95 },	{ 1, 1, 10, 0, NAN, 10, 0.95 },
-		{ NAN, 1, 10, 0, 1, 10, 0.95 }, { 1, 1, 10, 0, 1, 10, 0.0 },
-		{ 1, 1, 10, 0, 1, 10, 1.0 },	{ 1, INFINITY, 10, 0, 1, 10, 0.95 },
-		/* n1 = 1 even where the zero-variance shortcut would apply */
-		{ 1, 0, 1, 0, 0, 10, 0.95 },
+	    {1, 1, 1, 0, 1, 10, 0.95},
+	    {1, 1, 10, 0, 1, 1, 0.95},
+	    {1, 1, 0, 0, 1, 10, 0.95},
+	    {1, 1, 10, 0, 1, -3, 0.95},
+	    {1, -1, 10, 0, 1, 10, 0.95},
+	    {1, 1, 10, 0, NAN, 10, 0.95},
+	    {NAN, 1, 10, 0, 1, 10, 0.95},
+	    {1, 1, 10, 0, 1, 10, 0.0},
+	    {1, 1, 10, 0, 1, 10, 1.0},
+	    {1, INFINITY, 10, 0, 1, 10, 0.95},
+	    /* n1 = 1 even where the zero-variance shortcut would apply */
+	    {1, 0, 1, 0, 0, 10, 0.95},
 	};
 	double diff, lo, hi;
 	size_t i;
@@ -560,50 +573,49 @@ Test(stats, welch_rejects_bad_input)
  */
 Test(stats, percentile_cont_matches_postgresql)
 {
-	static const double one[] = { 5 };
-	static const double two[] = { 1, 2 };
-	static const double five[] = { 1, 2, 3, 4, 10 };
-	static const double three[] = { 0.1, 0.2, 0.7 };
-	static const double six[] = { -3, -1, 2, 2, 8, 13 };
+	static const double one[] = {5};
+	static const double two[] = {1, 2};
+	static const double five[] = {1, 2, 3, 4, 10};
+	static const double three[] = {0.1, 0.2, 0.7};
+	static const double six[] = {-3, -1, 2, 2, 8, 13};
 	static const struct {
 		const double *v;
 		size_t n;
 		double p, want;
 	} cases[] = {
-		{ one, 1, 0.0, 5 },
-		{ one, 1, 0.37, 5 },
-		{ one, 1, 0.5, 5 },
-		{ one, 1, 1.0, 5 },
-		{ two, 2, 0.0, 1 },
-		{ two, 2, 0.25, 1.25 },
-		{ two, 2, 0.5, 1.5 },
-		{ two, 2, 0.9, 1.9 },
-		{ two, 2, 1.0, 2 },
-		{ five, 5, 0.0, 1 },
-		{ five, 5, 0.1, 1.4 },
-		{ five, 5, 0.25, 2 },
-		{ five, 5, 0.3, 2.2 },
-		{ five, 5, 0.33, 2.3200000000000003 },
-		{ five, 5, 0.5, 3 },
-		{ five, 5, 0.7, 3.8 },
-		{ five, 5, 0.9, 7.6000000000000005 },
-		{ five, 5, 0.99, 9.76 },
-		{ five, 5, 1.0, 10 },
-		{ three, 3, 0.1, 0.12000000000000001 },
-		{ three, 3, 0.3, 0.16 },
-		{ three, 3, 0.6, 0.3 },
-		{ three, 3, 0.9, 0.6 },
-		{ six, 6, 0.1, -2 },
-		{ six, 6, 0.5, 2 },
-		{ six, 6, 0.9, 10.5 },
-		{ six, 6, 0.95, 11.75 },
+	    {one, 1, 0.0, 5},
+	    {one, 1, 0.37, 5},
+	    {one, 1, 0.5, 5},
+	    {one, 1, 1.0, 5},
+	    {two, 2, 0.0, 1},
+	    {two, 2, 0.25, 1.25},
+	    {two, 2, 0.5, 1.5},
+	    {two, 2, 0.9, 1.9},
+	    {two, 2, 1.0, 2},
+	    {five, 5, 0.0, 1},
+	    {five, 5, 0.1, 1.4},
+	    {five, 5, 0.25, 2},
+	    {five, 5, 0.3, 2.2},
+	    {five, 5, 0.33, 2.3200000000000003},
+	    {five, 5, 0.5, 3},
+	    {five, 5, 0.7, 3.8},
+	    {five, 5, 0.9, 7.6000000000000005},
+	    {five, 5, 0.99, 9.76},
+	    {five, 5, 1.0, 10},
+	    {three, 3, 0.1, 0.12000000000000001},
+	    {three, 3, 0.3, 0.16},
+	    {three, 3, 0.6, 0.3},
+	    {three, 3, 0.9, 0.6},
+	    {six, 6, 0.1, -2},
+	    {six, 6, 0.5, 2},
+	    {six, 6, 0.9, 10.5},
+	    {six, 6, 0.95, 11.75},
 	};
 	double got;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		got = stats_percentile_cont(cases[i].v, cases[i].n,
-					    cases[i].p);
+		got = stats_percentile_cont(cases[i].v, cases[i].n, cases[i].p);
 		cr_assert_float_eq(got, cases[i].want, 0.0,
 				   "n %zu p %g: %.17g, want %.17g", cases[i].n,
 				   cases[i].p, got, cases[i].want);
@@ -615,7 +627,7 @@ Test(stats, percentile_cont_matches_postgresql)
 
 Test(stats, percentile_cont_rejects_bad_input)
 {
-	static const double v[] = { 1, 2, 3 };
+	static const double v[] = {1, 2, 3};
 
 	cr_assert(isnan(stats_percentile_cont(v, 0, 0.5)));
 	cr_assert(isnan(stats_percentile_cont(NULL, 3, 0.5)));
