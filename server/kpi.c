@@ -372,11 +372,29 @@ static int begin_in_zone(struct db_conn *conn, const struct kpi_query *q,
 	return 0;
 }
 
+static int metric_is(const char *metric, const char *const *names)
+{
+	for (; *names; names++)
+		if (strcmp(metric, *names) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether the query must compute percentiles (the durations, turns). */
+static int needs_percentiles(const struct kpi_query *q)
+{
+	static const char *const pct_metrics[] = {
+	    "time_to_first_response_s", "time_to_resolution_s",
+	    "time_to_escalation_s", "turns_per_resolution", NULL};
+
+	return !q->metric || metric_is(q->metric, pct_metrics);
+}
+
 static struct db_res *run_kpi(struct db_conn *conn, const struct kpi_query *q,
 			      struct err *err)
 {
 	char from[TIME_BUF_LEN], to[TIME_BUF_LEN], window[24];
-	const char *params[17];
+	const char *params[18];
 	int i;
 
 	memset(params, 0, sizeof(params));
@@ -392,6 +410,7 @@ static struct db_res *run_kpi(struct db_conn *conn, const struct kpi_query *q,
 		params[6 + i] = q->filters[i];
 	params[15] = q->baseline_cohort;
 	params[16] = interval_names[q->interval];
+	params[17] = needs_percentiles(q) ? "true" : "false";
 	return db_exec(conn, Q_KPI, params, err);
 }
 

@@ -14,6 +14,8 @@
 
 #define INGEST_ATTEMPTS 4
 #define REBUILD_PAGE "500"
+/* columns of FACTS_COLUMNS (queries.def); repeat_gap_ms is the last */
+#define FACTS_NCOLS 45
 
 /* -- rows to structs --------------------------------------------------- */
 
@@ -127,6 +129,24 @@ static void facts_from_row(const struct db_res *res, int r, struct facts *f)
 	f->events = integer(db_res_value(res, r, c++));
 }
 
+/*
+ * The facts of row r as the API shows them: the pure facts plus
+ * repeat_gap_ms, which depends on the customer's other conversations.
+ */
+static json_t *facts_json_row(const struct db_res *res, int r)
+{
+	const char *gap = db_res_value(res, r, FACTS_NCOLS - 1);
+	struct facts f;
+	json_t *j;
+
+	facts_from_row(res, r, &f);
+	j = facts_to_json(&f);
+	json_object_set_new(j, "repeat_gap_ms",
+			    gap ? json_integer(strtoll(gap, NULL, 10))
+				: json_null());
+	return j;
+}
+
 /* -- ingest ------------------------------------------------------------ */
 
 static char *dump(json_t *j)
@@ -138,34 +158,90 @@ static char *dump(json_t *j)
 	return s;
 }
 
+/* Columns of Q_CONV_LOCK: the facts that repeat contacts depend on. */
+enum {
+	LOCK_ID,
+	LOCK_CUSTOMER,
+	LOCK_TOPIC,
+	LOCK_STATUS,
+	LOCK_STARTED,
+	LOCK_RESOLVED
+};
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * Whether f changed a fact that repeat contacts depend on, compared with
+ * row r of Q_CONV_LOCK (r < 0: the conversation is new or being rebuilt).
+ */
+static int repeat_inputs_changed(const struct facts *f,
+				 const struct db_res *lock, int r)
+{
+	if (r < 0 || !db_res_value(lock, r, LOCK_STARTED))
+		return 1;
+	return ms(db_res_value(lock, r, LOCK_STARTED)) != f->started_at ||
+	       ms(db_res_value(lock, r, LOCK_RESOLVED)) != f->resolved_at ||
+	       !same_str(db_res_value(lock, r, LOCK_STATUS),
+			 facts_status_name(f->status)) ||
+	       !same_str(db_res_value(lock, r, LOCK_TOPIC),
+			 f->segment[SEG_TOPIC]) ||
+	       !same_str(db_res_value(lock, r, LOCK_CUSTOMER), f->customer_id);
+}
+
+static void add_customer(json_t *set, const char *customer)
+{
+	if (customer)
+		json_object_set_new(set, customer, json_true());
+}
+
 /*
  * Recomputes and stores the facts of the conversations in convs (a JSON
  * array of ids) from all their events, inside the caller's transaction.
+ * lock holds their rows before (Q_CONV_LOCK; NULL: treat all as changed);
+ * the customers whose repeat contacts may have changed are added to
+ * affected (a JSON object used as a set).
  */
 static int refresh_facts(struct db_conn *conn, const char *tenant_id,
-			 json_t *convs, struct err *err)
+			 json_t *convs, const struct db_res *lock,
+			 json_t *affected, struct err *err)
 {
 	struct db_res *res = NULL, *up = NULL;
 	struct event *evs = NULL;
-	json_t *rows = json_array();
+	json_t *rows = json_array(), *old = json_object(), *v;
 	char *ids = dump(convs), *rows_text = NULL;
 	const char *params[2] = {tenant_id, ids};
 	struct facts f;
-	int n, i, start, rc = -1;
+	int n, i, start, r, rc = -1;
 
+	for (i = 0; lock && i < db_res_rows(lock); i++)
+		json_object_set_new(old, db_res_value(lock, i, LOCK_ID),
+				    json_integer(i));
 	if (!(res = db_exec(conn, Q_EVENTS_FOR_FACTS, params, err)))
 		goto out;
 	n = db_res_rows(res);
 	evs = xcalloc(n ? n : 1, sizeof(*evs));
 	for (i = 0; i < n; i++)
 		event_from_row(res, i, &evs[i]);
-	/* rows come ordered by conversation: one run of rows per conversation */
+	/* rows come ordered by conversation: one run of rows per conversation
+	 */
 	for (start = 0, i = 1; i <= n; i++) {
 		if (i < n && strcmp(evs[i].conversation_id,
 				    evs[start].conversation_id) == 0)
 			continue;
 		facts_compute(evs + start, i - start, &f);
 		json_array_append_new(rows, facts_to_json(&f));
+		v = json_object_get(old, f.conversation_id);
+		r = v ? (int)json_integer_value(v) : -1;
+		if (repeat_inputs_changed(&f, lock, r)) {
+			add_customer(affected, f.customer_id);
+			if (r >= 0)
+				add_customer(
+				    affected,
+				    db_res_value(lock, r, LOCK_CUSTOMER));
+		}
 		start = i;
 	}
 	rows_text = dump(rows);
@@ -180,12 +256,99 @@ out:
 	free(rows_text);
 	free(ids);
 	json_decref(rows);
+	json_decref(old);
 	return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of a JSON object, sorted byte-wise, as a JSON array text. */
+static char *sorted_keys(json_t *set)
+{
+	size_t n = json_object_size(set), i = 0;
+	const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+	json_t *arr = json_array(), *v;
+	const char *key;
+	char *text;
+
+	json_object_foreach(set, key, v) keys[i++] = key;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(keys[i]));
+	text = dump(arr);
+	json_decref(arr);
+	free(keys);
+	return text;
+}
+
+/*
+ * Locks conversations ids (a JSON array text) for this transaction, and
+ * before them the customers they belong to now plus those in customers
+ * (a set; may be extended), so that whoever changes a customer's
+ * conversations holds that customer: the repeat gaps of all of them can
+ * then be recomputed without racing another transaction. *lock gets the
+ * rows as they were. Returns 0, -1 with err, or 1 when a conversation
+ * moved to another customer meanwhile (try again).
+ */
+static int lock_conversations(struct db_conn *conn, const char *tenant_id,
+			      const char *ids, json_t *customers,
+			      struct db_res **lock, struct err *err)
+{
+	const char *params[2] = {tenant_id, ids};
+	struct db_res *res;
+	char *sorted = NULL;
+	const char *c;
+	int i, rc = -1;
+
+	*lock = NULL;
+	if (!(res = db_exec(conn, Q_CONV_CUSTOMERS, params, err)))
+		return -1;
+	for (i = 0; i < db_res_rows(res); i++)
+		add_customer(customers, db_res_value(res, i, 0));
+	db_res_free(res);
+	if (json_object_size(customers)) {
+		sorted = sorted_keys(customers);
+		params[1] = sorted;
+		if (!(res = db_exec(conn, Q_CUSTOMER_LOCK, params, err)))
+			goto out;
+		db_res_free(res);
+		params[1] = ids;
+	}
+	if (!(res = db_exec(conn, Q_CONV_ENSURE, params, err)))
+		goto out;
+	db_res_free(res);
+	if (!(*lock = db_exec(conn, Q_CONV_LOCK, params, err)))
+		goto out;
+	rc = 0;
+	for (i = 0; i < db_res_rows(*lock); i++) {
+		c = db_res_value(*lock, i, LOCK_CUSTOMER);
+		if (c && !json_object_get(customers, c))
+			rc = 1;
+	}
+out:
+	free(sorted);
+	return rc;
+}
+
+/* Recomputes the repeat gaps of the customers in the set affected. */
+static int refresh_repeats(struct db_conn *conn, const char *tenant_id,
+			   json_t *affected, struct err *err)
+{
+	char *text;
+	const char *params[2] = {tenant_id, NULL};
+	struct db_res *res;
+
+	if (!json_object_size(affected))
+		return 0;
+	text = sorted_keys(affected);
+	params[1] = text;
+	res = db_exec(conn, Q_REPEAT_REFRESH, params, err);
+	free(text);
+	db_res_free(res);
+	return res ? 0 : -1;
 }
 
 /* The distinct conversation ids of items, sorted byte-wise, as JSON. */
@@ -224,27 +387,30 @@ static json_t *event_rows(struct store_item *items, size_t n, json_t *seen)
 	return rows;
 }
 
+/* One attempt: 0 committed, -1 failed (err), 1 try again. */
 static int ingest_once(struct db_conn *conn, const char *tenant_id,
 		       struct store_item *items, size_t n, struct err *err)
 {
 	json_t *convs = conversation_ids(items, n), *seen = json_object();
 	json_t *rows = event_rows(items, n, seen), *touched = json_object();
-	json_t *touched_ids = json_array(), *v;
-	struct db_res *res = NULL;
+	json_t *touched_ids = json_array(), *customers = json_object();
+	json_t *affected = json_object(), *v;
+	struct db_res *res = NULL, *lock = NULL;
 	char *convs_text = dump(convs), *rows_text = dump(rows);
 	char now[TIME_BUF_LEN];
 	const char *params[3] = {tenant_id, convs_text, NULL};
 	const char *key;
+	size_t j;
 	int i, rc = -1;
 
+	for (j = 0; j < n; j++)
+		add_customer(customers, items[j].ev.customer_id);
 	if (db_begin(conn, err) < 0)
 		goto out;
-	if (!(res = db_exec(conn, Q_CONV_ENSURE, params, err)))
+	if ((rc = lock_conversations(conn, tenant_id, convs_text, customers,
+				     &lock, err)) != 0)
 		goto out;
-	db_res_free(res);
-	if (!(res = db_exec(conn, Q_CONV_LOCK, params, err)))
-		goto out;
-	db_res_free(res);
+	rc = -1;
 	params[1] = rows_text;
 	params[2] = time_format_ms(time_now_ms(), now);
 	if (!(res = db_exec(conn, Q_EVENTS_INSERT, params, err)))
@@ -261,7 +427,9 @@ static int ingest_once(struct db_conn *conn, const char *tenant_id,
 	json_object_foreach(touched, key, v)
 	    json_array_append_new(touched_ids, json_string(key));
 	if (json_array_size(touched_ids) &&
-	    refresh_facts(conn, tenant_id, touched_ids, err) < 0)
+	    (refresh_facts(conn, tenant_id, touched_ids, lock, affected, err) <
+		 0 ||
+	     refresh_repeats(conn, tenant_id, affected, err) < 0))
 		goto out;
 	/*
 	 * A conversation whose only events were duplicates of ids stored
@@ -275,9 +443,10 @@ static int ingest_once(struct db_conn *conn, const char *tenant_id,
 		goto out;
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc != 0)
 		db_rollback(conn);
 	db_res_free(res);
+	db_res_free(lock);
 	free(convs_text);
 	free(rows_text);
 	json_decref(convs);
@@ -285,6 +454,8 @@ out:
 	json_decref(rows);
 	json_decref(touched);
 	json_decref(touched_ids);
+	json_decref(customers);
+	json_decref(affected);
 	return rc;
 }
 
@@ -307,11 +478,16 @@ int store_ingest(struct db *db, const char *tenant_id, struct store_item *items,
 		return -1;
 	for (attempt = 1; attempt <= INGEST_ATTEMPTS; attempt++) {
 		rc = ingest_once(conn, tenant_id, items, n, err);
-		if (rc == 0 || !retryable(conn))
+		if (rc == 0 || (rc < 0 && !retryable(conn)))
 			break;
-		log_msg(LOG_WARN, "store", "ingest attempt %d hit %s, retrying",
-			attempt, db_last_sqlstate(conn));
+		log_msg(LOG_WARN, "store", "ingest attempt %d: %s, retrying",
+			attempt,
+			rc > 0 ? "a conversation changed customer"
+			       : db_last_sqlstate(conn));
 	}
+	if (rc > 0)
+		rc = err_set(err, API_ERR_DB_UNAVAILABLE, NULL,
+			     "conversations kept changing customer; retry");
 	db_release(db, conn);
 	return rc;
 }
@@ -321,26 +497,29 @@ int store_ingest(struct db *db, const char *tenant_id, struct store_item *items,
 static int rebuild_page(struct db_conn *conn, const char *tenant_id,
 			json_t *ids, struct err *err)
 {
+	json_t *customers = json_object(), *affected = json_object();
 	char *text = dump(ids);
-	const char *params[2] = {tenant_id, text};
-	struct db_res *res = NULL;
-	int rc = -1;
+	struct db_res *lock = NULL;
+	int rc;
 
-	if (db_begin(conn, err) < 0)
+	if ((rc = db_begin(conn, err)) < 0)
 		goto out;
-	if (!(res = db_exec(conn, Q_CONV_ENSURE, params, err)))
+	if ((rc = lock_conversations(conn, tenant_id, text, customers, &lock,
+				     err)) != 0)
 		goto out;
-	db_res_free(res);
-	if (!(res = db_exec(conn, Q_CONV_LOCK, params, err)))
-		goto out;
-	if (refresh_facts(conn, tenant_id, ids, err) < 0)
+	/* everything is recomputed: all their customers' repeat gaps too */
+	if ((rc = refresh_facts(conn, tenant_id, ids, NULL, affected, err)) <
+		0 ||
+	    (rc = refresh_repeats(conn, tenant_id, affected, err)) < 0)
 		goto out;
 	rc = db_commit(conn, err);
 out:
-	if (rc < 0)
+	if (rc != 0)
 		db_rollback(conn);
-	db_res_free(res);
+	db_res_free(lock);
 	free(text);
+	json_decref(customers);
+	json_decref(affected);
 	return rc;
 }
 
@@ -351,7 +530,7 @@ int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
 	struct db_res *res = NULL;
 	char *after = xstrdup("");
 	json_t *ids = NULL;
-	int i, rc = -1;
+	int i, attempt, rc = -1;
 
 	*count = 0;
 	if (!(conn = db_acquire(db, err))) {
@@ -373,8 +552,20 @@ int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
 		after = xstrdup(db_res_value(res, db_res_rows(res) - 1, 0));
 		db_res_free(res);
 		res = NULL;
-		if (rebuild_page(conn, tenant_id, ids, err) < 0)
+		for (attempt = 1;; attempt++) {
+			rc = rebuild_page(conn, tenant_id, ids, err);
+			if (rc == 0 || attempt == INGEST_ATTEMPTS ||
+			    (rc < 0 && !retryable(conn)))
+				break;
+		}
+		if (rc != 0) {
+			if (rc > 0)
+				err_set(err, API_ERR_DB_UNAVAILABLE, NULL,
+					"conversations kept changing "
+					"customer; retry");
+			rc = -1;
 			goto out;
+		}
 		*count += (long)json_array_size(ids);
 		json_decref(ids);
 		ids = NULL;
@@ -408,7 +599,6 @@ int store_conversation_get(struct db *db, const char *tenant_id,
 	struct db_conn *conn;
 	char *facts_text = NULL, *buf = NULL;
 	size_t len = 0;
-	struct facts f;
 	json_t *fj;
 	int i, rc = -1;
 
@@ -423,8 +613,7 @@ int store_conversation_get(struct db *db, const char *tenant_id,
 	}
 	if (!(evres = db_exec(conn, Q_CONV_EVENTS, params, err)))
 		goto out;
-	facts_from_row(res, 0, &f);
-	fj = facts_to_json(&f);
+	fj = facts_json_row(res, 0);
 	facts_text = json_dumps(fj, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(fj);
 	if (!facts_text)
@@ -460,7 +649,6 @@ int store_conversation_list(struct db *db, const char *tenant_id,
 				 q->to,	    q->after_ts, q->after_id, limit};
 	struct db_res *res = NULL;
 	struct db_conn *conn;
-	struct facts f;
 	int i;
 
 	*out = NULL;
@@ -472,10 +660,8 @@ int store_conversation_list(struct db *db, const char *tenant_id,
 	if (!res)
 		return -1;
 	*out = json_array();
-	for (i = 0; i < db_res_rows(res); i++) {
-		facts_from_row(res, i, &f);
-		json_array_append_new(*out, facts_to_json(&f));
-	}
+	for (i = 0; i < db_res_rows(res); i++)
+		json_array_append_new(*out, facts_json_row(res, i));
 	db_res_free(res);
 	return 0;
 }
