@@ -92,6 +92,17 @@ static int prepare_all(struct db_conn *c, struct err *err)
 	return 0;
 }
 
+/* Session settings every connection needs (Q_SESSION_SETUP). */
+static void session_setup(struct db_conn *c)
+{
+	PGresult *r = PQexec(c->pg, queries[Q_SESSION_SETUP].sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		log_msg(LOG_WARN, "db", "session setup failed: %s",
+			PQerrorMessage(c->pg));
+	PQclear(r);
+}
+
 static int conn_open(struct db *db, struct db_conn *c, struct err *err)
 {
 	c->pg = PQconnectdb(db->url);
@@ -105,6 +116,7 @@ static int conn_open(struct db *db, struct db_conn *c, struct err *err)
 			       "cannot connect to the database");
 	}
 	PQsetNoticeReceiver(c->pg, notice_quiet, NULL);
+	session_setup(c);
 	if (!(db->flags & DB_NO_PREPARE))
 		return prepare_all(c, err);
 	return 0;
@@ -173,6 +185,7 @@ static int conn_heal(struct db *db, struct db_conn *c, struct err *err)
 			return err_set(err, API_ERR_DB_UNAVAILABLE, NULL,
 				       "cannot reconnect to the database");
 		c->prepared = false;
+		session_setup(c);
 		if (!(db->flags & DB_NO_PREPARE) && prepare_all(c, err) < 0)
 			return -1;
 	}
