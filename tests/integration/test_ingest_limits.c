@@ -448,11 +448,19 @@ static void assert_reads_back(const char *conv)
 	json_decref(ev);
 }
 
-/*
- * Not '/': openapi.yaml says the path is percent-decoded before routing,
- * so a conversation_id with '/' (even as %2F) cannot be addressed.
- */
 Test(ingest_limits, conversation_id_needing_url_encoding_reads_back)
 {
 	assert_reads_back("chat #1 ä?x=1&y=%20+z");
+}
+
+/* A '/' is addressed as %2F: path parameters are decoded after routing. */
+Test(ingest_limits, conversation_id_with_a_slash_reads_back)
+{
+	assert_reads_back("zendesk/12345");
+}
+
+/* Characters that mean something in PostgreSQL array literals. */
+Test(ingest_limits, conversation_id_with_quotes_braces_and_backslashes)
+{
+	assert_reads_back("a\"b\\c,{d} e");
 }
