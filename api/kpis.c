@@ -6,6 +6,7 @@
  */
 #include "api.h"
 #include "app.h"
+#include "facts.h"
 #include "kpi.h"
 #include "util.h"
 
@@ -143,8 +144,6 @@ static int parse_group_by(struct request *req, struct kpi_query *q, int max,
 static int parse_filters(struct request *req, struct kpi_query *q,
 			 struct err *err)
 {
-	static const char *const streams[] = {"ai_only", "hybrid", "human_only",
-					      "none"};
 	const char *v;
 	size_t i, len;
 
@@ -161,14 +160,10 @@ static int parse_filters(struct request *req, struct kpi_query *q,
 				       kpi_key_name(i));
 	}
 	v = q->filters[KPI_KEY_STREAM];
-	if (v) {
-		for (i = 0; i < 4 && strcmp(v, streams[i]); i++)
-			;
-		if (i == 4)
-			return err_set(err, API_ERR_INVALID_PARAM, "stream",
-				       "'stream' must be ai_only, hybrid, "
-				       "human_only or none");
-	}
+	if (v && !facts_stream_parse(v))
+		return err_set(err, API_ERR_INVALID_PARAM, "stream",
+			       "'stream' must be ai_only, hybrid, human_only "
+			       "or none");
 	return 0;
 }
 
