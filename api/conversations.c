@@ -61,15 +61,6 @@ static char *cursor_encode(json_t *facts)
 	return hex;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static int cursor_decode(const char *hex, char *ts, char **id)
 {
 	size_t n = strlen(hex), i;
@@ -81,8 +72,8 @@ static int cursor_decode(const char *hex, char *ts, char **id)
 		return -1;
 	plain = xmalloc(n / 2 + 1);
 	for (i = 0; i < n / 2; i++) {
-		hi = hexval(hex[2 * i]);
-		lo = hexval(hex[2 * i + 1]);
+		hi = hex_digit(hex[2 * i]);
+		lo = hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			free(plain);
 			return -1;

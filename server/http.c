@@ -54,17 +54,6 @@ static atomic_long request_count;
 
 /* -- percent-decoding -------------------------------------------------- */
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes %HH sequences of s[0..n) into a new string; '+' stays '+' (it
  * is common in RFC 3339 offsets). *nul is set when a %00 was decoded.
@@ -78,8 +67,8 @@ static char *pct_decode(const char *s, size_t n, bool *nul)
 	*nul = false;
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n &&
-		    (hi = hexdigit(s[i + 1])) >= 0 &&
-		    (lo = hexdigit(s[i + 2])) >= 0) {
+		    (hi = hex_digit(s[i + 1])) >= 0 &&
+		    (lo = hex_digit(s[i + 2])) >= 0) {
 			out[j] = (char)(hi * 16 + lo);
 			if (!out[j])
 				*nul = true;

@@ -230,48 +230,41 @@ static json_t *nonzero_counts(const struct agg *a, int first,
 	return o;
 }
 
+/* The rates of metrics-spec section 3: name, numerator, denominator. */
+static const struct {
+	const char *name;
+	int num, den;
+} rates[] = {
+    {"involvement_rate", K_A, K_N},
+    {"deflection_rate", K_AI_ONLY, K_A},
+    {"containment_rate", K_CONTAINED, K_A},
+    {"true_resolution_rate", K_TRUE_RESOLVED, K_A},
+    {"confirmed_resolution_rate", K_CONFIRMED, K_A},
+    {"automation_rate", K_CONTAINED, K_N},
+    {"escalation_rate", K_A_ESCALATED, K_A},
+    {"abandonment_rate", K_ABANDONED, K_N},
+    {"reopen_rate", K_REOPENED, K_EVER_RESOLVED},
+    {"fcr_rate", K_FCR, K_EVER_RESOLVED},
+    {"clarification_rate", K_CLARIFIED, K_N},
+    {"tool_failure_rate", K_TOOL_FAILURES, K_TOOL_CALLS},
+    {"hallucination_rate", K_A_GRADED_HALLUC, K_A_GRADED},
+    {"resolution_accuracy", K_ACCURATE, K_ACCURACY_DEN},
+    {"escalation_appropriateness", K_ESC_APPROPRIATE, K_ESC_APPROPRIATE_DEN},
+    {"grading_coverage", K_A_GRADED, K_A},
+};
+
 static void add_rates(json_t *m, const struct agg *a)
 {
-	long n = count(a, K_N), ai = count(a, K_A);
-	long contained = count(a, K_CONTAINED);
+	long ai = count(a, K_A);
+	size_t i;
 
-	json_object_set_new(m, "involvement_rate", rate(ai, n));
-	json_object_set_new(m, "deflection_rate",
-			    rate(count(a, K_AI_ONLY), ai));
-	json_object_set_new(m, "containment_rate", rate(contained, ai));
-	json_object_set_new(m, "true_resolution_rate",
-			    rate(count(a, K_TRUE_RESOLVED), ai));
-	json_object_set_new(m, "confirmed_resolution_rate",
-			    rate(count(a, K_CONFIRMED), ai));
-	json_object_set_new(m, "automation_rate", rate(contained, n));
-	json_object_set_new(m, "escalation_rate",
-			    rate(count(a, K_A_ESCALATED), ai));
-	json_object_set_new(m, "abandonment_rate",
-			    rate(count(a, K_ABANDONED), n));
-	json_object_set_new(
-	    m, "reopen_rate",
-	    rate(count(a, K_REOPENED), count(a, K_EVER_RESOLVED)));
-	json_object_set_new(m, "fcr_rate",
-			    rate(count(a, K_FCR), count(a, K_EVER_RESOLVED)));
-	json_object_set_new(m, "clarification_rate",
-			    rate(count(a, K_CLARIFIED), n));
-	json_object_set_new(
-	    m, "tool_failure_rate",
-	    rate(count(a, K_TOOL_FAILURES), count(a, K_TOOL_CALLS)));
-	json_object_set_new(
-	    m, "hallucination_rate",
-	    rate(count(a, K_A_GRADED_HALLUC), count(a, K_A_GRADED)));
-	json_object_set_new(
-	    m, "resolution_accuracy",
-	    rate(count(a, K_ACCURATE), count(a, K_ACCURACY_DEN)));
-	json_object_set_new(
-	    m, "escalation_appropriateness",
-	    rate(count(a, K_ESC_APPROPRIATE), count(a, K_ESC_APPROPRIATE_DEN)));
-	json_object_set_new(m, "grading_coverage",
-			    rate(count(a, K_A_GRADED), ai));
+	for (i = 0; i < N(rates); i++)
+		json_object_set_new(
+		    m, rates[i].name,
+		    rate(count(a, rates[i].num), count(a, rates[i].den)));
 	json_object_set_new(
 	    m, "self_grading_gap",
-	    num_or_null(rate_value(contained, ai) -
+	    num_or_null(rate_value(count(a, K_CONTAINED), ai) -
 			rate_value(count(a, K_TRUE_RESOLVED), ai)));
 }
 
@@ -325,10 +318,7 @@ static json_t *metrics(const struct agg *a, const char *baseline)
 				      rate(worsened, both), "flat",
 				      rate(both - improved - worsened, both)));
 	o = costs(a, K_COST_ALL_SUM);
-	json_object_set(m, "cost_per_resolution",
-			json_object_get(o, "cost_per_resolution"));
-	json_object_set(m, "cost_per_successful_outcome",
-			json_object_get(o, "cost_per_successful_outcome"));
+	json_object_update(m, o);
 	json_decref(o);
 	o = json_object();
 	for (i = 0; i < N(streams); i++)

@@ -263,6 +263,17 @@ bool utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";

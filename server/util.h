@@ -58,6 +58,9 @@ size_t utf8_len(const char *s, size_t len);
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates). */
 bool utf8_valid(const char *s, size_t len);
 
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(char c);
+
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
