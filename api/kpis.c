@@ -141,15 +141,16 @@ static int parse_group_by(struct request *req, struct kpi_query *q, int max,
 	return 0;
 }
 
+/* values[] keeps each filter's one value alive for q->filters[].in. */
 static int parse_filters(struct request *req, struct kpi_query *q,
-			 struct err *err)
+			 const char *values[KPI_KEY_COUNT], struct err *err)
 {
 	const char *v;
-	size_t i, len;
+	size_t len;
+	int i;
 
 	for (i = 0; i < KPI_KEY_COUNT; i++) {
-		v = request_query(req, kpi_key_name(i));
-		q->filters[i] = v;
+		values[i] = v = request_query(req, kpi_key_name(i));
 		if (!v)
 			continue;
 		len = strlen(v);
@@ -158,8 +159,10 @@ static int parse_filters(struct request *req, struct kpi_query *q,
 				       kpi_key_name(i),
 				       "'%s' must be 1 to 256 characters",
 				       kpi_key_name(i));
+		q->filters[i].in = &values[i];
+		q->filters[i].nin = 1;
 	}
-	v = q->filters[KPI_KEY_STREAM];
+	v = values[KPI_KEY_STREAM];
 	if (v && !facts_stream_parse(v))
 		return err_set(err, API_ERR_INVALID_PARAM, "stream",
 			       "'stream' must be ai_only, hybrid, human_only "
@@ -186,12 +189,13 @@ static int parse_baseline(struct request *req, struct kpi_query *q,
 }
 
 static int parse_common(struct request *req, struct kpi_query *q,
-			bool timeseries, struct err *err)
+			const char *values[KPI_KEY_COUNT], bool timeseries,
+			struct err *err)
 {
 	struct param_check pc = {timeseries, err};
 	const char *tz = request_query(req, "tz");
 
-	memset(q, 0, sizeof(*q));
+	kpi_query_init(q);
 	q->tenant_id = api_auth(req)->tenant_id;
 	if (request_query_each(req, check_param, &pc))
 		return -1;
@@ -203,7 +207,8 @@ static int parse_common(struct request *req, struct kpi_query *q,
 	if (parse_range(req, q, err) < 0 || parse_window(req, q, err) < 0 ||
 	    parse_group_by(req, q, timeseries ? 1 : KPI_MAX_GROUP_KEYS, err) <
 		0 ||
-	    parse_filters(req, q, err) < 0 || parse_baseline(req, q, err) < 0)
+	    parse_filters(req, q, values, err) < 0 ||
+	    parse_baseline(req, q, err) < 0)
 		return -1;
 	return 0;
 }
@@ -211,11 +216,12 @@ static int parse_common(struct request *req, struct kpi_query *q,
 void api_kpis_get(struct request *req)
 {
 	struct app *app = request_app(req);
+	const char *values[KPI_KEY_COUNT];
 	struct kpi_query q;
 	json_t *out;
 	struct err err;
 
-	if (parse_common(req, &q, false, &err) < 0 ||
+	if (parse_common(req, &q, values, false, &err) < 0 ||
 	    kpi_scorecard(app->db, &q, &out, &err) < 0) {
 		reply_error(req, &err);
 		return;
@@ -253,11 +259,12 @@ static int parse_series(struct request *req, struct kpi_query *q,
 void api_kpis_timeseries_get(struct request *req)
 {
 	struct app *app = request_app(req);
+	const char *values[KPI_KEY_COUNT];
 	struct kpi_query q;
 	json_t *out;
 	struct err err;
 
-	if (parse_common(req, &q, true, &err) < 0 ||
+	if (parse_common(req, &q, values, true, &err) < 0 ||
 	    parse_series(req, &q, &err) < 0 ||
 	    kpi_timeseries(app->db, &q, &out, &err) < 0) {
 		reply_error(req, &err);

@@ -84,6 +84,21 @@ int kpi_key_parse(const char *name)
 	return -1;
 }
 
+void kpi_query_init(struct kpi_query *q)
+{
+	int i;
+
+	memset(q, 0, sizeof(*q));
+	for (i = 0; i < KPI_KEY_COUNT; i++)
+		q->filters[i].nin = -1;
+}
+
+const char *const *kpi_metric_names(size_t *n)
+{
+	*n = N(metric_names);
+	return metric_names;
+}
+
 int kpi_metric_known(const char *name)
 {
 	size_t i;
@@ -384,10 +399,14 @@ static struct db_res *run_kpi(struct db_conn *conn, const struct kpi_query *q,
 			      struct err *err)
 {
 	char from[TIME_BUF_LEN], to[TIME_BUF_LEN], window[24];
-	const char *params[18];
+	char *arrays[2 * KPI_KEY_COUNT];
+	const struct kpi_filter *f;
+	const char *params[27];
+	struct db_res *res;
 	int i;
 
 	memset(params, 0, sizeof(params));
+	memset(arrays, 0, sizeof(arrays));
 	params[0] = q->tenant_id;
 	params[1] = time_format_ms(q->from_ms, from);
 	params[2] = time_format_ms(q->to_ms, to);
@@ -396,12 +415,22 @@ static struct db_res *run_kpi(struct db_conn *conn, const struct kpi_query *q,
 	params[3] = window;
 	for (i = 0; i < q->ngroup; i++)
 		params[4 + i] = key_names[q->group_by[i]];
-	for (i = 0; i < KPI_KEY_COUNT; i++)
-		params[6 + i] = q->filters[i];
+	for (i = 0; i < KPI_KEY_COUNT; i++) {
+		f = &q->filters[i];
+		if (f->nin >= 0)
+			params[6 + i] = arrays[i] =
+			    pg_text_array(f->in, (size_t)f->nin);
+		if (f->nout > 0)
+			params[18 + i] = arrays[KPI_KEY_COUNT + i] =
+			    pg_text_array(f->out, (size_t)f->nout);
+	}
 	params[15] = q->baseline_cohort;
 	params[16] = interval_names[q->interval];
 	params[17] = needs_percentiles(q) ? "true" : "false";
-	return db_exec(conn, Q_KPI, params, err);
+	res = db_exec(conn, Q_KPI, params, err);
+	for (i = 0; i < 2 * KPI_KEY_COUNT; i++)
+		free(arrays[i]);
+	return res;
 }
 
 static json_t *group_key(const struct kpi_query *q, const struct db_res *res,
@@ -419,16 +448,41 @@ static json_t *group_key(const struct kpi_query *q, const struct db_res *res,
 	return key;
 }
 
-static json_t *filters_json(const struct kpi_query *q)
+static json_t *string_list(const char *const *v, int n)
 {
-	json_t *f = json_object();
+	json_t *a = json_array();
 	int i;
 
-	for (i = 0; i < KPI_KEY_COUNT; i++)
-		if (q->filters[i])
-			json_object_set_new(f, key_names[i],
-					    json_string(q->filters[i]));
-	return f;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* {"channel": "chat"} for one value; {"in": [...], "not_in": [...]}. */
+static json_t *filters_json(const struct kpi_query *q)
+{
+	const struct kpi_filter *f;
+	json_t *o = json_object(), *v;
+	int i;
+
+	for (i = 0; i < KPI_KEY_COUNT; i++) {
+		f = &q->filters[i];
+		if (f->nin < 0 && f->nout == 0)
+			continue;
+		if (f->nin == 1 && f->nout == 0) {
+			v = json_string(f->in[0]);
+		} else {
+			v = json_object();
+			if (f->nin >= 0)
+				json_object_set_new(v, "in",
+						    string_list(f->in, f->nin));
+			if (f->nout > 0)
+				json_object_set_new(
+				    v, "not_in", string_list(f->out, f->nout));
+		}
+		json_object_set_new(o, key_names[i], v);
+	}
+	return o;
 }
 
 static char *baseline_name(const struct kpi_query *q)

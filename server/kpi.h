@@ -33,20 +33,39 @@ enum kpi_interval { KPI_INTERVAL_NONE, KPI_1H, KPI_1D, KPI_1W };
 #define KPI_MAX_GROUP_KEYS 2
 #define KPI_MAX_GROUPS 10000
 
+/*
+ * The condition on one key: when nin >= 0 the conversation's value is one
+ * of in[0..nin) (nin == 0 matches nothing); it is none of out[0..nout),
+ * and a conversation without a value passes that part.
+ */
+struct kpi_filter {
+	int nin; /* -1: any value */
+	const char *const *in;
+	int nout;
+	const char *const *out;
+};
+
 /* A validated KPI request; strings are borrowed. */
 struct kpi_query {
 	const char *tenant_id;
 	int64_t from_ms;
 	int64_t to_ms;
 	long window_hours;
-	const char *tz;			    /* IANA zone; NULL = UTC */
-	const char *filters[KPI_KEY_COUNT]; /* NULL = any */
-	int group_by[KPI_MAX_GROUP_KEYS];   /* enum kpi_key values */
+	const char *tz; /* IANA zone; NULL = UTC */
+	struct kpi_filter
+	    filters[KPI_KEY_COUNT];	  /* zeroed: see kpi_query_init */
+	int group_by[KPI_MAX_GROUP_KEYS]; /* enum kpi_key values */
 	int ngroup;
 	const char *baseline_cohort; /* NULL = human_only */
 	enum kpi_interval interval;  /* time series only */
 	const char *metric;	     /* time series only */
 };
+
+/* Empties q: no filter on any key, everything else zero. */
+void kpi_query_init(struct kpi_query *q);
+
+/* The metric keys of the scorecard, in its order; *n gets the count. */
+const char *const *kpi_metric_names(size_t *n);
 
 /* Name of a key ("channel", ...), and back (-1 when unknown). */
 const char *kpi_key_name(enum kpi_key k);

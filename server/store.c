@@ -135,30 +135,14 @@ static void facts_from_row(const struct db_res *res, int r, struct facts *f)
  */
 static char *text_array(json_t *arr)
 {
-	size_t i, len = 2, n = 0;
-	const char *v, *p;
-	json_t *item;
+	size_t i, n = json_array_size(arr);
+	const char **v = xmalloc((n ? n : 1) * sizeof(*v));
 	char *out;
 
-	json_array_foreach(arr, i, item) len +=
-	    3 + 2 * json_string_length(item);
-	out = xmalloc(len + 1);
-	out[n++] = '{';
-	json_array_foreach(arr, i, item)
-	{
-		v = json_string_value(item);
-		if (i)
-			out[n++] = ',';
-		out[n++] = '"';
-		for (p = v; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				out[n++] = '\\';
-			out[n++] = *p;
-		}
-		out[n++] = '"';
-	}
-	out[n++] = '}';
-	out[n] = '\0';
+	for (i = 0; i < n; i++)
+		v[i] = json_string_value(json_array_get(arr, i));
+	out = pg_text_array(v, n);
+	free(v);
 	return out;
 }
 
@@ -556,6 +540,29 @@ out:
 	return rc;
 }
 
+/* dimension_values of the tenant, recomputed from its events. */
+static int rebuild_dimensions(struct db_conn *conn, const char *tenant_id,
+			      struct err *err)
+{
+	const char *params[1] = {tenant_id};
+	struct db_res *res = NULL;
+	int rc = -1;
+
+	if (db_begin(conn, err) < 0)
+		return -1;
+	if (!(res = db_exec(conn, Q_DIMS_CLEAR, params, err)))
+		goto out;
+	db_res_free(res);
+	if (!(res = db_exec(conn, Q_DIMS_REBUILD, params, err)))
+		goto out;
+	rc = db_commit(conn, err);
+out:
+	if (rc != 0)
+		db_rollback(conn);
+	db_res_free(res);
+	return rc;
+}
+
 int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
 			struct err *err)
 {
@@ -603,13 +610,66 @@ int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
 		json_decref(ids);
 		ids = NULL;
 	}
-	rc = 0;
+	rc = rebuild_dimensions(conn, tenant_id, err);
 out:
 	json_decref(ids);
 	db_res_free(res);
 	free(after);
 	db_release(db, conn);
 	return rc;
+}
+
+/* -- values seen per key ----------------------------------------------- */
+
+int store_dimension_values(struct db *db, const char *tenant_id,
+			   const char *key, json_t **out, struct err *err)
+{
+	const char *params[2] = {tenant_id, key};
+	struct db_conn *conn;
+	struct db_res *res;
+	int i;
+
+	*out = NULL;
+	if (!(conn = db_acquire(db, err)))
+		return -1;
+	res = db_exec(conn, Q_DIMS_VALUES, params, err);
+	db_release(db, conn);
+	if (!res)
+		return -1;
+	*out = json_array();
+	for (i = 0; i < db_res_rows(res); i++)
+		json_array_append_new(*out,
+				      json_string(db_res_value(res, i, 0)));
+	db_res_free(res);
+	return 0;
+}
+
+int store_first_seen(struct db *db, const char *tenant_id, const char *key,
+		     int64_t from_ms, int64_t to_ms, json_t **out,
+		     struct err *err)
+{
+	char from[TIME_BUF_LEN], to[TIME_BUF_LEN];
+	const char *params[4] = {tenant_id, key, time_format_ms(from_ms, from),
+				 time_format_ms(to_ms, to)};
+	struct db_conn *conn;
+	struct db_res *res;
+	int i;
+
+	*out = NULL;
+	if (!(conn = db_acquire(db, err)))
+		return -1;
+	res = db_exec(conn, Q_DIMS_FIRST_SEEN, params, err);
+	db_release(db, conn);
+	if (!res)
+		return -1;
+	*out = json_array();
+	for (i = 0; i < db_res_rows(res); i++)
+		json_array_append_new(
+		    *out, json_pack("[s, I]", db_res_value(res, i, 0),
+				    (json_int_t)strtoll(db_res_value(res, i, 1),
+							NULL, 10)));
+	db_res_free(res);
+	return 0;
 }
 
 /* -- reads ------------------------------------------------------------- */

@@ -35,10 +35,28 @@ int store_ingest(struct db *db, const char *tenant_id, struct store_item *items,
 
 /*
  * Recomputes the facts of every conversation of the tenant from its
- * events; *count gets the number of conversations. 0 or -1 with err.
+ * events, then its dimension_values; *count gets the number of
+ * conversations. 0 or -1 with err.
  */
 int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
 			struct err *err);
+
+/*
+ * The values seen of key ("channel", "agent_version", ...: the segment
+ * keys and agent_version) in the tenant's events, sorted, as a new array
+ * of strings in *out (at most 10001). 0 or -1 with err.
+ */
+int store_dimension_values(struct db *db, const char *tenant_id,
+			   const char *key, json_t **out, struct err *err);
+
+/*
+ * The values of key first seen in [from_ms, to_ms) (the earliest ts of an
+ * event carrying them), oldest first, as a new array of [value, epoch_ms]
+ * pairs in *out. 0 or -1 with err.
+ */
+int store_first_seen(struct db *db, const char *tenant_id, const char *key,
+		     int64_t from_ms, int64_t to_ms, json_t **out,
+		     struct err *err);
 
 /*
  * The facts and ordered events of one conversation as the text of a JSON

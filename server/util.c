@@ -286,6 +286,76 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+char *pg_text_array(const char *const *v, size_t n)
+{
+	size_t i, len = 3, k = 0;
+	const char *p;
+	char *out;
+
+	for (i = 0; i < n; i++)
+		len += 3 + 2 * strlen(v[i]);
+	out = xmalloc(len);
+	out[k++] = '{';
+	for (i = 0; i < n; i++) {
+		if (i)
+			out[k++] = ',';
+		out[k++] = '"';
+		for (p = v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				out[k++] = '\\';
+			out[k++] = *p;
+		}
+		out[k++] = '"';
+	}
+	out[k++] = '}';
+	out[k] = '\0';
+	return out;
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+char *base64_decode(const char *s, size_t len, size_t *out_len)
+{
+	char *out = xmalloc(len / 4 * 3 + 4);
+	unsigned int acc = 0;
+	size_t i, n = 0, bits = 0;
+	int v;
+
+	while (len > 0 && s[len - 1] == '=')
+		len--;
+	if (len % 4 == 1)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if ((v = b64_value(s[i])) < 0)
+			goto bad;
+		acc = ((acc << 6) | (unsigned int)v) & 0xffffffu;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[n] = '\0';
+	*out_len = n;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
 int parse_long(const char *s, long *out)
 {
 	char *end;

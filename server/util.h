@@ -64,6 +64,19 @@ int hex_digit(char c);
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
+/*
+ * A PostgreSQL text[] literal ({"a","b\\"c"}) of the n strings v, for a
+ * $n::text[] parameter; returns a new string (free() it).
+ */
+char *pg_text_array(const char *const *v, size_t n);
+
+/*
+ * Decodes standard base64 (with or without '=' padding) of s[0..len) into
+ * a new NUL-terminated buffer (free() it), its length in *out_len. NULL
+ * when s is not base64.
+ */
+char *base64_decode(const char *s, size_t len, size_t *out_len);
+
 /* Parses a whole decimal long; 0 on success, -1 on junk or overflow. */
 int parse_long(const char *s, long *out);
 

@@ -220,3 +220,56 @@ Test(cli, rebuild_facts_reports_the_tenant)
 	cr_assert(strstr(out, "facts of 1 conversation(s) rebuilt"), "%s", out);
 	free(out);
 }
+
+/* Runs one SQL statement with psql; returns its first output line. */
+static void psql_line(const char *sql, char *line, size_t n)
+{
+	char cmd[1024];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "psql \"$DATABASE_URL\" -Atc \"%s\" 2>&1",
+		 sql);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	line[0] = '\0';
+	if (!fgets(line, (int)n, p))
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	pclose(p);
+}
+
+Test(cli, rebuild_facts_restores_the_values_seen)
+{
+	char args[256], sql[512], line[256], *out;
+	struct http_resp r;
+
+	http_post_events(
+	    &h,
+	    "[{\"id\":\"d1\",\"type\":\"conversation.started\","
+	    "\"conversation_id\":\"dc\",\"ts\":\"2026-11-21T10:00:00Z\","
+	    "\"agent_version\":\"v2\",\"segment\":{\"channel\":\"chat\"}},"
+	    "{\"id\":\"d0\",\"type\":\"message\",\"author\":\"customer\","
+	    "\"conversation_id\":\"dc\",\"ts\":\"2026-11-21T09:00:00Z\","
+	    "\"agent_version\":\"v2\"}]",
+	    &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	http_resp_free(&r);
+	snprintf(sql, sizeof(sql),
+		 "SELECT string_agg(key || '=' || value || '@' || "
+		 "to_char(first_seen_at AT TIME ZONE 'UTC', 'HH24:MI'), ',' "
+		 "ORDER BY key) FROM dimension_values WHERE tenant_id = '%s'",
+		 h.tenant_id);
+	psql_line(sql, line, sizeof(line));
+	cr_assert_str_eq(line, "agent_version=v2@09:00,channel=chat@10:00",
+			 "ingest records each value at its earliest event");
+	snprintf(args, sizeof(args),
+		 "DELETE FROM dimension_values WHERE tenant_id = '%s'",
+		 h.tenant_id);
+	psql_line(args, line, sizeof(line));
+	snprintf(args, sizeof(args), "rebuild-facts --tenant %s", h.tenant);
+	cr_assert_eq(run(args, &out), 0);
+	free(out);
+	psql_line(sql, line, sizeof(line));
+	cr_assert_str_eq(line, "agent_version=v2@09:00,channel=chat@10:00",
+			 "rebuild-facts recomputes them from the events");
+}

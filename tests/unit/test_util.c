@@ -5,6 +5,8 @@
 #include "util.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int64_t parse(const char *s)
 {
@@ -63,4 +65,54 @@ Test(util, days_from_civil_matches_known_dates)
 	cr_assert_eq(days_from_civil(1970, 1, 1), 0);
 	cr_assert_eq(days_from_civil(2000, 3, 1), 11017);
 	cr_assert_eq(days_from_civil(1969, 12, 31), -1);
+}
+
+Test(util, base64_decodes_basic_auth_credentials)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+	    {"Z3JhZmFuYTprZXk=", "grafana:key"},
+	    {"Z3JhZmFuYTprZXk", "grafana:key"}, /* padding left out */
+	    {"OmFr", ":ak"},
+	    {"", ""},
+	    {"YQ==", "a"},
+	    {"+/+/", "\xfb\xff\xbf"},
+	};
+	static const char *const bad[] = {"Z", "Zm9v!", "Zm 9v", "Zm9v\n",
+					  "Z===x"};
+	size_t i, n;
+	char *s;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		s = base64_decode(ok[i].in, strlen(ok[i].in), &n);
+		cr_assert_not_null(s, "rejected '%s'", ok[i].in);
+		cr_expect_eq(n, strlen(ok[i].out), "length of '%s'", ok[i].in);
+		cr_expect_str_eq(s, ok[i].out);
+		free(s);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = base64_decode(bad[i], strlen(bad[i]), &n);
+		cr_expect_null(s, "accepted '%s'", bad[i]);
+		free(s);
+	}
+	/* a NUL inside is decoded, and the length tells it apart */
+	s = base64_decode("YQBi", 4, &n);
+	cr_assert_not_null(s);
+	cr_expect_eq(n, 3);
+	cr_expect_eq(strlen(s), 1);
+	free(s);
+}
+
+Test(util, text_array_literal_escapes_quotes_and_backslashes)
+{
+	static const char *const v[] = {"chat", "a\"b", "c\\d", "", "x,y}"};
+	char *s;
+
+	s = pg_text_array(v, 5);
+	cr_expect_str_eq(s, "{\"chat\",\"a\\\"b\",\"c\\\\d\",\"\",\"x,y}\"}");
+	free(s);
+	s = pg_text_array(v, 0);
+	cr_expect_str_eq(s, "{}");
+	free(s);
 }
