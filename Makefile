@@ -28,7 +28,8 @@ SERVER_SRCS := server/util.c server/err.c server/log.c server/config.c \
                server/migrate.c \
                server/keys.c server/http.c server/cli.c
 API_SRCS    := api/routes.c api/auth.c api/health.c api/events.c \
-               api/conversations.c api/kpis.c
+               api/conversations.c api/kpis.c api/grafana.c \
+               api/grafana_query.c
 LIB_SRCS    := $(SERVER_SRCS) $(API_SRCS)
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB         := $(BUILD)/libagentkpi.a

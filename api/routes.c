@@ -13,6 +13,15 @@ const struct http_route api_routes[] = {
     {"GET", "/v1/conversations/{}", api_conversations_get, SCOPE_READ},
     {"GET", "/v1/kpis", api_kpis_get, SCOPE_READ},
     {"GET", "/v1/kpis/timeseries", api_kpis_timeseries_get, SCOPE_READ},
+    {"GET", "/grafana", api_grafana_health_get, SCOPE_READ},
+    {"POST", "/grafana/metrics", api_grafana_metrics_post, SCOPE_READ},
+    {"POST", "/grafana/search", api_grafana_search_post, SCOPE_READ},
+    {"POST", "/grafana/metric-payload-options",
+     api_grafana_payload_options_post, SCOPE_READ},
+    {"POST", "/grafana/query", api_grafana_query_post, SCOPE_READ},
+    {"POST", "/grafana/variable", api_grafana_variable_post, SCOPE_READ},
+    {"POST", "/grafana/tag-keys", api_grafana_tag_keys_post, SCOPE_READ},
+    {"POST", "/grafana/tag-values", api_grafana_tag_values_post, SCOPE_READ},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -160,6 +160,7 @@ struct service *service_start(struct config *cfg, int migrate, struct err *err)
 	hc.routes = api_routes;
 	hc.nroutes = api_nroutes;
 	hc.authorize = api_authorize;
+	hc.message_prefix = API_GRAFANA_PREFIX;
 	hc.app = &svc->app;
 	if (!(svc->http = http_start(&hc, err)))
 		goto fail;

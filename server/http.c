@@ -231,6 +231,19 @@ void reply_json(struct request *req, int status, json_t *body)
 	reply_json_text(req, status, text);
 }
 
+/* Whether req's path is cfg->message_prefix or lies under it. */
+static bool under_message_prefix(const struct request *req)
+{
+	const char *prefix = req->srv->cfg.message_prefix;
+	size_t n;
+
+	if (!prefix)
+		return false;
+	n = strlen(prefix);
+	return strncmp(req->path, prefix, n) == 0 &&
+	       (req->path[n] == '\0' || req->path[n] == '/');
+}
+
 void reply_error(struct request *req, const struct err *err)
 {
 	enum api_err code = err->code;
@@ -246,6 +259,8 @@ void reply_error(struct request *req, const struct err *err)
 			 err_code_word(code), "message", err->msg, "field",
 			 err->field[0] ? err->field : NULL, "request_id",
 			 req->rid);
+	if (under_message_prefix(req))
+		json_object_set_new(body, "message", json_string(err->msg));
 	reply_json(req, err_http_status(code), body);
 }
 
@@ -365,6 +380,23 @@ static void dispatch(struct request *req)
 
 /* -- libmicrohttpd callbacks ------------------------------------------- */
 
+/*
+ * The path routes match: url with each run of '/' made one and a final
+ * '/' dropped ("//a//b/" is "/a/b"; "/" stays).
+ */
+static char *normalize_path(const char *url)
+{
+	char *out = xmalloc(strlen(url) + 1), *o = out;
+
+	for (; *url; url++)
+		if (*url != '/' || o == out || o[-1] != '/')
+			*o++ = *url;
+	if (o - out > 1 && o[-1] == '/')
+		o--;
+	*o = '\0';
+	return out;
+}
+
 static struct request *request_new(struct http_server *srv,
 				   struct MHD_Connection *conn,
 				   const char *method, const char *url)
@@ -376,7 +408,7 @@ static struct request *request_new(struct http_server *srv,
 	req->srv = srv;
 	req->conn = conn;
 	req->method = xstrdup(method);
-	req->path = xstrdup(url);
+	req->path = normalize_path(url);
 	req->start_ms = time_mono_ms();
 	util_uuid(req->rid);
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

@@ -35,7 +35,12 @@ struct http_config {
 	const struct http_route *routes;
 	size_t nroutes;
 	http_authorize_fn authorize; /* called for routes with a scope */
-	void *app;		     /* handed to handlers via request_app */
+	/*
+	 * Errors for paths at or under this prefix also carry a top-level
+	 * "message" (what Grafana shows in a panel); NULL: none.
+	 */
+	const char *message_prefix;
+	void *app; /* handed to handlers via request_app */
 };
 
 struct http_server;
