@@ -6,6 +6,7 @@
  */
 #include "api.h"
 #include "app.h"
+#include "derive.h"
 #include "facts.h"
 #include "store.h"
 #include "util.h"
@@ -26,8 +27,9 @@ void api_conversations_get(struct request *req)
 
 	/* ids are JSON strings: bytes that are not UTF-8 cannot name one */
 	if (utf8_valid(id, strlen(id)) &&
-	    store_conversation_get(app->db, api_auth(req)->tenant_id, id, &out,
-				   &err) < 0) {
+	    (derive_sync(app->db, api_auth(req)->tenant_id, &err) < 0 ||
+	     store_conversation_get(app->db, api_auth(req)->tenant_id, id, &out,
+				    &err) < 0)) {
 		reply_error(req, &err);
 		return;
 	}
@@ -183,7 +185,8 @@ void api_conversations_list(struct request *req)
 		goto fail;
 	want = q.limit;
 	q.limit = want + 1; /* one more tells whether a next page exists */
-	if (store_conversation_list(app->db, api_auth(req)->tenant_id, &q,
+	if (derive_sync(app->db, api_auth(req)->tenant_id, &err) < 0 ||
+	    store_conversation_list(app->db, api_auth(req)->tenant_id, &q,
 				    &rows, &err) < 0)
 		goto fail;
 	if ((long)json_array_size(rows) > want) {

@@ -6,6 +6,7 @@
  */
 #include "grafana.h"
 #include "app.h"
+#include "derive.h"
 #include "facts.h"
 #include "kpi.h"
 #include "store.h"
@@ -798,6 +799,9 @@ void api_grafana_query_post(struct request *req)
 		if (rc < 0)
 			goto fail;
 	}
+	if (n && derive_sync(((struct app *)request_app(req))->db,
+			     api_auth(req)->tenant_id, &err) < 0)
+		goto fail;
 	for (i = 0; i < n; i++) {
 		ts[i].q.from_ms = qr.from_ms;
 		ts[i].q.to_ms = qr.to_ms;

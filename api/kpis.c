@@ -6,6 +6,7 @@
  */
 #include "api.h"
 #include "app.h"
+#include "derive.h"
 #include "facts.h"
 #include "kpi.h"
 #include "util.h"
@@ -222,6 +223,7 @@ void api_kpis_get(struct request *req)
 	struct err err;
 
 	if (parse_common(req, &q, values, false, &err) < 0 ||
+	    derive_sync(app->db, q.tenant_id, &err) < 0 ||
 	    kpi_scorecard(app->db, &q, &out, &err) < 0) {
 		reply_error(req, &err);
 		return;
@@ -266,6 +268,7 @@ void api_kpis_timeseries_get(struct request *req)
 
 	if (parse_common(req, &q, values, true, &err) < 0 ||
 	    parse_series(req, &q, &err) < 0 ||
+	    derive_sync(app->db, q.tenant_id, &err) < 0 ||
 	    kpi_timeseries(app->db, &q, &out, &err) < 0) {
 		reply_error(req, &err);
 		return;

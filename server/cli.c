@@ -5,12 +5,14 @@
  */
 #include "cli.h"
 #include "api.h"
+#include "derive.h"
 #include "http.h"
 #include "keys.h"
 #include "log.h"
 #include "migrate.h"
 #include "store.h"
 #include "util.h"
+#include "worker.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -21,6 +23,7 @@
 struct service {
 	struct app app;
 	struct http_server *http;
+	struct worker *worker;
 };
 
 static const char usage[] =
@@ -164,6 +167,7 @@ struct service *service_start(struct config *cfg, int migrate, struct err *err)
 	hc.app = &svc->app;
 	if (!(svc->http = http_start(&hc, err)))
 		goto fail;
+	svc->worker = worker_start(svc->app.db);
 	return svc;
 fail:
 	service_stop(svc);
@@ -185,6 +189,7 @@ void service_stop(struct service *svc)
 	if (!svc)
 		return;
 	http_stop(svc->http);
+	worker_stop(svc->worker);
 	db_close(svc->app.db);
 	config_release(&svc->app.cfg);
 	free(svc);
@@ -358,7 +363,7 @@ static int rebuild_one(struct db *db, const char *id, const char *name,
 {
 	long n;
 
-	if (store_rebuild_facts(db, id, &n, err) < 0)
+	if (derive_rebuild(db, id, &n, err) < 0)
 		return -1;
 	printf("tenant '%s': facts of %ld conversation(s) rebuilt\n", name, n);
 	return 0;

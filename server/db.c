@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,7 +308,8 @@ static int simple(struct db_conn *conn, const char *sql, struct err *err)
 
 int db_begin(struct db_conn *conn, struct err *err)
 {
-	return simple(conn, "BEGIN", err);
+	return simple(
+	    conn, "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan", err);
 }
 
 int db_commit(struct db_conn *conn, struct err *err)
@@ -336,6 +338,13 @@ const char *db_last_sqlstate(const struct db_conn *conn)
 	return conn->sqlstate;
 }
 
+int db_retryable(const struct db_conn *conn)
+{
+	const char *state = db_last_sqlstate(conn);
+
+	return strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
+}
+
 int db_res_rows(const struct db_res *res)
 {
 	return PQntuples(res->pg);
@@ -346,6 +355,34 @@ const char *db_res_value(const struct db_res *res, int row, int col)
 	if (PQgetisnull(res->pg, row, col))
 		return NULL;
 	return PQgetvalue(res->pg, row, col);
+}
+
+double db_res_num(const struct db_res *res, int row, int col)
+{
+	const char *v = db_res_value(res, row, col);
+
+	return v ? strtod(v, NULL) : NAN;
+}
+
+int db_res_tri(const struct db_res *res, int row, int col)
+{
+	const char *v = db_res_value(res, row, col);
+
+	return v ? v[0] == 't' : -1;
+}
+
+int db_res_int(const struct db_res *res, int row, int col)
+{
+	const char *v = db_res_value(res, row, col);
+
+	return v ? atoi(v) : 0;
+}
+
+int64_t db_res_i64(const struct db_res *res, int row, int col)
+{
+	const char *v = db_res_value(res, row, col);
+
+	return v ? strtoll(v, NULL, 10) : INT64_MIN;
 }
 
 long db_res_affected(const struct db_res *res)

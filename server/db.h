@@ -11,6 +11,7 @@
 #include "err.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum query_id {
 #define QUERY(id, sql, nparams) id,
@@ -58,6 +59,7 @@ struct db_res *db_exec(struct db_conn *conn, enum query_id id,
 /* Runs a whole SQL script (a migration file); 0 or -1 with err. */
 int db_exec_script(struct db_conn *conn, const char *sql, struct err *err);
 
+/* Opens a transaction whose statements are planned on each execution. */
 int db_begin(struct db_conn *conn, struct err *err);
 int db_commit(struct db_conn *conn, struct err *err);
 void db_rollback(struct db_conn *conn);
@@ -65,9 +67,17 @@ void db_rollback(struct db_conn *conn);
 /* SQLSTATE of the last failure on conn ("" if none), e.g. "40P01". */
 const char *db_last_sqlstate(const struct db_conn *conn);
 
+/* Whether that failure was a deadlock or serialization failure. */
+int db_retryable(const struct db_conn *conn);
+
 int db_res_rows(const struct db_res *res);
 /* Borrowed value, valid until db_res_free; NULL for SQL NULL. */
 const char *db_res_value(const struct db_res *res, int row, int col);
+/* Typed values; SQL NULL gives NAN, -1 (booleans: 1/0/-1), 0, INT64_MIN. */
+double db_res_num(const struct db_res *res, int row, int col);
+int db_res_tri(const struct db_res *res, int row, int col);
+int db_res_int(const struct db_res *res, int row, int col);
+int64_t db_res_i64(const struct db_res *res, int row, int col);
 /* Number of rows the command affected (INSERT/UPDATE). */
 long db_res_affected(const struct db_res *res);
 void db_res_free(struct db_res *res);

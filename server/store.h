@@ -25,21 +25,14 @@ struct store_item {
 };
 
 /*
- * Stores n events of one tenant in one transaction and brings the facts
- * of every conversation they touch up to date. Sets items[i].stored.
- * Returns 0 after COMMIT, -1 with err filled (nothing stored). Retries a
- * deadlock or serialization failure a few times.
+ * Stores n events of one tenant in one transaction (one statement), with
+ * the values they carry (dimension_values), and marks the conversations
+ * they touch pending: derive.c brings their facts up to date. Sets
+ * items[i].stored. Returns 0 after COMMIT, -1 with err filled (nothing
+ * stored). Retries a deadlock a few times.
  */
 int store_ingest(struct db *db, const char *tenant_id, struct store_item *items,
 		 size_t n, struct err *err);
-
-/*
- * Recomputes the facts of every conversation of the tenant from its
- * events, then its dimension_values; *count gets the number of
- * conversations. 0 or -1 with err.
- */
-int store_rebuild_facts(struct db *db, const char *tenant_id, long *count,
-			struct err *err);
 
 /*
  * The values seen of key ("channel", "agent_version", ...: the segment

@@ -356,6 +356,16 @@ bad:
 	return NULL;
 }
 
+char *json_text(const json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17) |
+				    JSON_ENCODE_ANY);
+
+	if (!s)
+		BUG("json_dumps failed");
+	return s;
+}
+
 int parse_long(const char *s, long *out)
 {
 	char *end;

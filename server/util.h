@@ -2,6 +2,7 @@
 #ifndef AGENTKPI_UTIL_H
 #define AGENTKPI_UTIL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,9 @@ char *pg_text_array(const char *const *v, size_t n);
  * when s is not base64.
  */
 char *base64_decode(const char *s, size_t len, size_t *out_len);
+
+/* Compact JSON text of j (doubles round-trip exactly); free() it. */
+char *json_text(const json_t *j);
 
 /* Parses a whole decimal long; 0 on success, -1 on junk or overflow. */
 int parse_long(const char *s, long *out);

@@ -6,7 +6,7 @@
  */
 #include "cli.h"
 #include "harness.h"
-#include "store.h"
+#include "derive.h"
 #include "util.h"
 
 #include <criterion/criterion.h>
@@ -128,9 +128,8 @@ Test(concurrency, parallel_ingest_keeps_repeat_gaps_exact)
 		pthread_join(th[t], NULL);
 	before = snapshot();
 	cr_assert(strstr(before, "\"c1\""), "conversations stored: %s", before);
-	cr_assert_eq(
-	    store_rebuild_facts(service_db(h.svc), h.tenant_id, &n, &err), 0,
-	    "%s", err.msg);
+	cr_assert_eq(derive_rebuild(service_db(h.svc), h.tenant_id, &n, &err),
+		     0, "%s", err.msg);
 	cr_assert_eq(n, CONVERSATIONS);
 	after = snapshot();
 	cr_assert_str_eq(before, after,

@@ -5,7 +5,7 @@
  */
 #include "harness.h"
 #include "cli.h"
-#include "store.h"
+#include "derive.h"
 #include "util.h"
 
 #include <criterion/criterion.h>
@@ -500,9 +500,8 @@ static void rebuild(const char *tenant_id, long want_count)
 	struct err err;
 	long count = -1;
 
-	cr_assert_eq(
-	    store_rebuild_facts(service_db(h.svc), tenant_id, &count, &err), 0,
-	    "store_rebuild_facts: %s", err.msg);
+	cr_assert_eq(derive_rebuild(service_db(h.svc), tenant_id, &count, &err),
+		     0, "derive_rebuild: %s", err.msg);
 	cr_assert_eq(count, want_count, "rebuilt %ld conversations, want %ld",
 		     count, want_count);
 }

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The background worker thread: derives pending conversations in batches,
+ * sleeping briefly when there is nothing to do and longer after an error.
+ */
+#include "worker.h"
+#include "derive.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define WORKER_BATCH 500
+#define IDLE_MS 20
+#define ERROR_MS 1000
+
+struct worker {
+	struct db *db;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool stop;
+};
+
+/* Waits ms milliseconds or until worker_stop; returns true to go on. */
+static bool pause_for(struct worker *w, long ms)
+{
+	struct timespec until;
+	bool go;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop &&
+	       pthread_cond_timedwait(&w->cond, &w->mu, &until) != ETIMEDOUT)
+		;
+	go = !w->stop;
+	pthread_mutex_unlock(&w->mu);
+	return go;
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	struct err err;
+	long done;
+	bool go = true;
+
+	while (go) {
+		if (derive_pending(w->db, NULL, WORKER_BATCH, &done, &err) <
+		    0) {
+			log_msg(LOG_WARN, "worker", "deriving facts: %s",
+				err.msg);
+			go = pause_for(w, ERROR_MS);
+		} else if (done == 0) {
+			go = pause_for(w, IDLE_MS);
+		} else {
+			pthread_mutex_lock(&w->mu);
+			go = !w->stop;
+			pthread_mutex_unlock(&w->mu);
+		}
+	}
+	return NULL;
+}
+
+struct worker *worker_start(struct db *db)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	pthread_condattr_t attr;
+
+	w->db = db;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&w->thread, NULL, run, w) != 0)
+		BUG("cannot start the worker thread");
+	return w;
+}
+
+void worker_stop(struct worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
