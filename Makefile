@@ -93,8 +93,9 @@ test:
 demo:
 	@scripts/demo.sh
 
-# Ingest throughput and KPI latency on a throwaway cluster; rewrites
-# docs/benchmarks.md.
+# The benchmark of issue 5 (ingest and KPI latency against raw PostgreSQL)
+# on a throwaway cluster and server; knobs at the top of bench/run.sh.
+# Rewrites docs/benchmarks.md except its History section.
 bench: all
 	@scripts/deps.sh
 	@bench/run.sh
@@ -124,4 +125,7 @@ format-check:
 clean:
 	rm -rf build build-san agentkpi
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/server/main.d
+# every object's header dependencies, tests included (a stale test object
+# would run with another build's query numbering)
+-include $(LIB_OBJS:.o=.d) $(BUILD)/server/main.d \
+         $(UNIT_BINS:=.d) $(INTEG_BINS:=.d) $(SUPPORT_OBJS:.o=.d)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * GET /healthz (the process answers) and GET /readyz (the database is
- * reachable and every migration is applied).
+ * reachable and every migration is applied; with the worker's backlog).
  */
 #include "api.h"
 #include "app.h"
+#include "derive.h"
 #include "migrate.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@ void api_ready_get(struct request *req)
 {
 	struct app *app = request_app(req);
 	struct err err;
+	long backlog;
 	int pending;
 
 	if (migrate_pending(app->db, app->cfg.migrations_dir, &pending, &err) <
@@ -48,7 +50,11 @@ void api_ready_get(struct request *req)
 		reply_error(req, &err);
 		return;
 	}
-	reply_json(
-	    req, 200,
-	    json_pack("{s:s, s:s}", "status", "ready", "database", "ok"));
+	if (derive_backlog(app->db, &backlog, &err) < 0) {
+		reply_error(req, &err);
+		return;
+	}
+	reply_json(req, 200,
+		   json_pack("{s:s, s:s, s:I}", "status", "ready", "database",
+			     "ok", "facts_pending", (json_int_t)backlog));
 }

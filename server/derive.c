@@ -461,6 +461,23 @@ int derive_pending(struct db *db, const char *tenant_id, long max, long *done,
 	return rc;
 }
 
+int derive_backlog(struct db *db, long *n, struct err *err)
+{
+	struct db_conn *conn;
+	struct db_res *res;
+
+	*n = 0;
+	if (!(conn = db_acquire(db, err)))
+		return -1;
+	res = db_exec(conn, Q_PENDING_COUNT, NULL, err);
+	db_release(db, conn);
+	if (!res)
+		return -1;
+	*n = atol(db_res_value(res, 0, 0));
+	db_res_free(res);
+	return 0;
+}
+
 int derive_sync(struct db *db, const char *tenant_id, struct err *err)
 {
 	long n;

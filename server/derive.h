@@ -29,6 +29,9 @@ int derive_pending(struct db *db, const char *tenant_id, long max, long *done,
  */
 int derive_sync(struct db *db, const char *tenant_id, struct err *err);
 
+/* The number of pending marks of all tenants in *n. 0 or -1 with err. */
+int derive_backlog(struct db *db, long *n, struct err *err);
+
 /*
  * Recomputes the facts of every conversation of the tenant from its
  * events, then its dimension_values; *count gets the number of

@@ -41,6 +41,10 @@ Test(health, readyz_reports_database_and_migrations)
 	cr_assert_eq(r.status, 200, "body: %s", r.body);
 	cr_assert_str_eq(json_string_value(json_object_get(r.json, "status")),
 			 "ready");
+	cr_assert(json_is_integer(json_object_get(r.json, "facts_pending")),
+		  "the derivation backlog is reported: %s", r.body);
+	cr_assert_geq(
+	    json_integer_value(json_object_get(r.json, "facts_pending")), 0);
 	http_resp_free(&r);
 }
 
