@@ -25,7 +25,8 @@ endif
 SERVER_SRCS := server/util.c server/err.c server/log.c server/config.c \
                server/validate.c server/event.c server/facts.c \
                server/stats.c server/db.c server/store.c server/derive.c \
-               server/worker.c server/kpi.c \
+               server/worker.c server/kpi.c server/kpi_agg.c \
+               server/rollup.c \
                server/migrate.c \
                server/keys.c server/http.c server/cli.c
 API_SRCS    := api/routes.c api/auth.c api/health.c api/events.c \

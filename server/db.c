@@ -236,6 +236,8 @@ void db_release(struct db *db, struct db_conn *conn)
 {
 	PGresult *r;
 
+	if (!conn)
+		return;
 	if (conn->pg && PQstatus(conn->pg) == CONNECTION_OK &&
 	    PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
 		r = PQexec(conn->pg, "ROLLBACK");
@@ -310,6 +312,14 @@ int db_begin(struct db_conn *conn, struct err *err)
 {
 	return simple(
 	    conn, "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan", err);
+}
+
+int db_begin_snapshot(struct db_conn *conn, struct err *err)
+{
+	return simple(conn,
+		      "BEGIN ISOLATION LEVEL REPEATABLE READ;"
+		      " SET LOCAL plan_cache_mode = force_custom_plan",
+		      err);
 }
 
 int db_commit(struct db_conn *conn, struct err *err)

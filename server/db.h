@@ -44,7 +44,7 @@ void db_close(struct db *db);
  */
 struct db_conn *db_acquire(struct db *db, struct err *err);
 
-/* Gives the connection back; rolls back any transaction left open. */
+/* Gives the connection back (NULL: nothing); rolls back an open transaction. */
 void db_release(struct db *db, struct db_conn *conn);
 
 /*
@@ -61,6 +61,8 @@ int db_exec_script(struct db_conn *conn, const char *sql, struct err *err);
 
 /* Opens a transaction whose statements are planned on each execution. */
 int db_begin(struct db_conn *conn, struct err *err);
+/* The same, REPEATABLE READ: every statement sees one snapshot. */
+int db_begin_snapshot(struct db_conn *conn, struct err *err);
 int db_commit(struct db_conn *conn, struct err *err);
 void db_rollback(struct db_conn *conn);
 

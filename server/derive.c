@@ -9,6 +9,7 @@
 #include "event.h"
 #include "facts.h"
 #include "log.h"
+#include "rollup.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -147,11 +148,12 @@ static void widen(json_t *affected, const char *customer, int64_t t)
  * lock holds their rows before (Q_CONV_LOCK; NULL: treat all as changed).
  * Conversations whose repeat-contact inputs changed go to changed, and
  * the starts involved (old and new) widen their customers' spans in
- * affected (see widen).
+ * affected (see widen). Every start, old and new, goes to times.
  */
 static int refresh_facts(struct db_conn *conn, const char *tenant_id,
 			 json_t *convs, const struct db_res *lock,
-			 json_t *affected, json_t *changed, struct err *err)
+			 json_t *affected, json_t *changed, json_t *times,
+			 struct err *err)
 {
 	struct db_res *res = NULL, *up = NULL;
 	struct event *evs = NULL;
@@ -180,6 +182,12 @@ static int refresh_facts(struct db_conn *conn, const char *tenant_id,
 		json_array_append_new(rows, facts_to_json(&f));
 		v = json_object_get(old, f.conversation_id);
 		r = v ? (int)json_integer_value(v) : -1;
+		/* its rollup hours, before and after, are stale now */
+		json_array_append_new(times, json_integer(f.started_at));
+		if (r >= 0 && db_res_value(lock, r, LOCK_STARTED))
+			json_array_append_new(
+			    times,
+			    json_integer(db_res_i64(lock, r, LOCK_STARTED)));
 		if (repeat_inputs_changed(&f, lock, r)) {
 			json_array_append_new(changed,
 					      json_string(f.conversation_id));
@@ -293,10 +301,11 @@ static const char *bound(int64_t t, char *buf)
 /*
  * Recomputes the repeat gaps that the changes in affected and changed
  * (from refresh_facts) may have moved; all: every gap of those customers.
+ * The starts of the conversations whose gap moved go to times.
  */
 static int refresh_repeats(struct db_conn *conn, const char *tenant_id,
 			   json_t *affected, json_t *changed, int all,
-			   struct err *err)
+			   json_t *times, struct err *err)
 {
 	size_t n = json_object_size(affected), i = 0;
 	const char **names = xcalloc(n ? n : 1, sizeof(*names));
@@ -330,6 +339,9 @@ static int refresh_repeats(struct db_conn *conn, const char *tenant_id,
 	params[4] = text[3] = text_array(changed);
 	res = db_exec(conn, Q_REPEAT_REFRESH, params, err);
 	rc = res ? 0 : -1;
+	for (i = 0; res && i < (size_t)db_res_rows(res); i++)
+		json_array_append_new(times,
+				      json_integer(db_res_i64(res, (int)i, 0)));
 	db_res_free(res);
 out:
 	for (i = 0; i < n; i++) {
@@ -357,7 +369,7 @@ static int derive_conversations(struct db_conn *conn, const char *tenant_id,
 				json_t *ids, int all, struct err *err)
 {
 	json_t *customers = json_object(), *affected = json_object();
-	json_t *changed = json_array();
+	json_t *changed = json_array(), *times = json_array();
 	char *text = text_array(ids);
 	struct db_res *lock = NULL;
 	int rc;
@@ -366,11 +378,13 @@ static int derive_conversations(struct db_conn *conn, const char *tenant_id,
 				     err)) != 0)
 		goto out;
 	if ((rc = refresh_facts(conn, tenant_id, ids, all ? NULL : lock,
-				affected, changed, err)) < 0 ||
+				affected, changed, times, err)) < 0 ||
 	    (rc = refresh_repeats(conn, tenant_id, affected, changed, all,
-				  err)) < 0)
+				  times, err)) < 0 ||
+	    (rc = rollup_mark(conn, tenant_id, times, err)) < 0)
 		goto out;
 out:
+	json_decref(times);
 	db_res_free(lock);
 	free(text);
 	json_decref(customers);
@@ -581,7 +595,11 @@ int derive_rebuild(struct db *db, const char *tenant_id, long *count,
 		json_decref(ids);
 		ids = NULL;
 	}
-	rc = rebuild_dimensions(conn, tenant_id, err);
+	if ((rc = rebuild_dimensions(conn, tenant_id, err)) == 0) {
+		db_release(db, conn);
+		conn = NULL;
+		rc = rollup_rebuild(db, tenant_id, err);
+	}
 out:
 	json_decref(ids);
 	db_res_free(res);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * KPI queries and their JSON: Q_KPI aggregates the facts per (bucket,
- * group); this file turns each aggregate row into the metrics object of
+ * KPI queries and their JSON: kpi_agg.c aggregates per (bucket, group);
+ * this file turns each aggregate into the metrics object of
  * metrics-spec section 3 (rates with Wilson intervals, durations, CSAT
  * per stream with the Welch delta, costs) and lays out groups or series.
  */
 #include "kpi.h"
+#include "kpi_agg.h"
 #include "stats.h"
 #include "util.h"
 
@@ -13,16 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum kpi_col {
-	COL_BUCKET_MS,
-	COL_BUCKET_OFFSET,
-	COL_G1,
-	COL_G2,
-#define KPI_COL(id, expr) id,
-	KPI_COLUMNS
-#undef KPI_COL
-};
 
 static const char *const key_names[KPI_KEY_COUNT] = {
     "channel", "topic",		"customer_tier", "language",	"product_area",
@@ -109,30 +100,20 @@ int kpi_metric_known(const char *name)
 	return 0;
 }
 
-/* -- reading one aggregate row (row < 0: an empty group) --------------- */
+/* -- reading one aggregate (g NULL: an empty group) -------------------- */
 
 struct agg {
-	const struct db_res *res;
-	int row;
+	const struct kpi_group *g;
 };
-
-static const char *text(const struct agg *a, int col)
-{
-	return a->row < 0 ? NULL : db_res_value(a->res, a->row, col);
-}
 
 static long count(const struct agg *a, int col)
 {
-	const char *v = text(a, col);
-
-	return v ? atol(v) : 0;
+	return a->g && !isnan(a->g->v[col]) ? (long)llround(a->g->v[col]) : 0;
 }
 
 static double real(const struct agg *a, int col)
 {
-	const char *v = text(a, col);
-
-	return v ? strtod(v, NULL) : NAN;
+	return a->g ? a->g->v[col] : NAN;
 }
 
 static json_t *num_or_null(double d)
@@ -159,15 +140,13 @@ static double rate_value(long num, long den)
 	return den > 0 ? (double)num / den : NAN;
 }
 
-/* {"p50", "p90", "mean", "n"} from a "{p50,p90}" array, mean and n. */
+/* {"p50", "p90", "mean", "n"} of the duration whose _PCT column is col. */
 static json_t *duration(const struct agg *a, int pct_col)
 {
-	const char *pct = text(a, pct_col);
 	long n = count(a, pct_col + 2);
-	double p50 = NAN, p90 = NAN;
+	double p50 = a->g && n ? a->g->pct[pct_col][0] : NAN;
+	double p90 = a->g && n ? a->g->pct[pct_col][1] : NAN;
 
-	if (pct && n > 0)
-		sscanf(pct, "{%lf,%lf}", &p50, &p90);
 	return json_pack("{s:o, s:o, s:o, s:I}", "p50", num_or_null(p50), "p90",
 			 num_or_null(p90), "mean",
 			 num_or_null(n ? real(a, pct_col + 1) : NAN), "n",
@@ -364,7 +343,8 @@ static int begin_in_zone(struct db_conn *conn, const struct kpi_query *q,
 	const char *params[1] = {q->tz ? q->tz : "UTC"};
 	struct db_res *res;
 
-	if (db_begin(conn, err) < 0)
+	/* one snapshot: rollup rows, marks and facts must agree */
+	if (db_begin_snapshot(conn, err) < 0)
 		return -1;
 	if (!(res = db_exec(conn, Q_SET_TZ, params, err))) {
 		if (strcmp(db_last_sqlstate(conn), "22023") == 0)
@@ -395,56 +375,42 @@ static int needs_percentiles(const struct kpi_query *q)
 	return !q->metric || metric_is(q->metric, pct_metrics);
 }
 
-static struct db_res *run_kpi(struct db_conn *conn, const struct kpi_query *q,
-			      struct err *err)
+/* The bucket starts of a time series, or none for a scorecard. */
+static struct db_res *run_buckets(struct db_conn *conn,
+				  const struct kpi_query *q, struct err *err)
 {
-	char from[TIME_BUF_LEN], to[TIME_BUF_LEN], window[24];
-	char *arrays[2 * KPI_KEY_COUNT];
-	const struct kpi_filter *f;
-	const char *params[27];
-	struct db_res *res;
-	int i;
+	char from[TIME_BUF_LEN], to[TIME_BUF_LEN];
+	const char *params[3] = {interval_names[q->interval],
+				 time_format_ms(q->from_ms, from),
+				 time_format_ms(q->to_ms, to)};
 
-	memset(params, 0, sizeof(params));
-	memset(arrays, 0, sizeof(arrays));
-	params[0] = q->tenant_id;
-	params[1] = time_format_ms(q->from_ms, from);
-	params[2] = time_format_ms(q->to_ms, to);
-	snprintf(window, sizeof(window), "%lld",
-		 (long long)q->window_hours * 3600000LL);
-	params[3] = window;
-	for (i = 0; i < q->ngroup; i++)
-		params[4 + i] = key_names[q->group_by[i]];
-	for (i = 0; i < KPI_KEY_COUNT; i++) {
-		f = &q->filters[i];
-		if (f->nin >= 0)
-			params[6 + i] = arrays[i] =
-			    pg_text_array(f->in, (size_t)f->nin);
-		if (f->nout > 0)
-			params[18 + i] = arrays[KPI_KEY_COUNT + i] =
-			    pg_text_array(f->out, (size_t)f->nout);
-	}
-	params[15] = q->baseline_cohort;
-	params[16] = interval_names[q->interval];
-	params[17] = needs_percentiles(q) ? "true" : "false";
-	res = db_exec(conn, Q_KPI, params, err);
-	for (i = 0; i < 2 * KPI_KEY_COUNT; i++)
-		free(arrays[i]);
-	return res;
+	return db_exec(conn, Q_KPI_BUCKETS, params, err);
 }
 
-static json_t *group_key(const struct kpi_query *q, const struct db_res *res,
-			 int row)
+/* Runs q in a transaction in q's zone; buckets (series only) may be NULL. */
+static int run_kpi(struct db_conn *conn, const struct kpi_query *q,
+		   const struct db_res *buckets, struct kpi_result *r,
+		   struct err *err)
+{
+	int n = buckets ? db_res_rows(buckets) : 0, i, rc;
+	int64_t *starts = xcalloc(n ? n : 1, sizeof(*starts));
+
+	for (i = 0; i < n; i++)
+		starts[i] = db_res_i64(buckets, i, 0);
+	rc = kpi_agg_run(conn, q, starts, n, needs_percentiles(q), r, err);
+	free(starts);
+	return rc;
+}
+
+static json_t *group_key(const struct kpi_query *q, const struct kpi_group *g)
 {
 	json_t *key = json_object();
-	const char *v;
 	int i;
 
-	for (i = 0; i < q->ngroup; i++) {
-		v = row < 0 ? NULL : db_res_value(res, row, COL_G1 + i);
+	for (i = 0; i < q->ngroup; i++)
 		json_object_set_new(key, key_names[q->group_by[i]],
-				    v ? json_string(v) : json_null());
-	}
+				    g && g->g[i] ? json_string(g->g[i])
+						 : json_null());
 	return key;
 }
 
@@ -500,7 +466,7 @@ int kpi_scorecard(struct db *db, const struct kpi_query *q, json_t **out,
 		  struct err *err)
 {
 	char from[TIME_BUF_LEN], to[TIME_BUF_LEN], *baseline = baseline_name(q);
-	struct db_res *res = NULL;
+	struct kpi_result r = {NULL, 0};
 	struct db_conn *conn;
 	json_t *groups;
 	struct agg a;
@@ -511,9 +477,10 @@ int kpi_scorecard(struct db *db, const struct kpi_query *q, json_t **out,
 		free(baseline);
 		return -1;
 	}
-	if (begin_in_zone(conn, q, err) < 0 || !(res = run_kpi(conn, q, err)))
+	if (begin_in_zone(conn, q, err) < 0 ||
+	    run_kpi(conn, q, NULL, &r, err) < 0)
 		goto out;
-	if (db_res_rows(res) > KPI_MAX_GROUPS) {
+	if (r.n > KPI_MAX_GROUPS) {
 		err_set(err, API_ERR_INVALID_PARAM, "group_by",
 			"this grouping gives more than %d groups; filter or "
 			"group by fewer keys",
@@ -521,15 +488,14 @@ int kpi_scorecard(struct db *db, const struct kpi_query *q, json_t **out,
 		goto out;
 	}
 	groups = json_array();
-	a.res = res;
-	for (i = 0; i < db_res_rows(res); i++) {
-		a.row = i;
+	for (i = 0; i < r.n; i++) {
+		a.g = &r.groups[i];
 		json_array_append_new(
-		    groups, json_pack("{s:o, s:o}", "key", group_key(q, res, i),
+		    groups, json_pack("{s:o, s:o}", "key", group_key(q, a.g),
 				      "metrics", metrics(&a, baseline)));
 	}
-	if (db_res_rows(res) == 0 && q->ngroup == 0) {
-		a.row = -1; /* no conversation: one group of zeros */
+	if (r.n == 0 && q->ngroup == 0) {
+		a.g = NULL; /* no conversation: one group of zeros */
 		json_array_append_new(
 		    groups, json_pack("{s:o, s:o}", "key", json_object(),
 				      "metrics", metrics(&a, baseline)));
@@ -542,7 +508,7 @@ int kpi_scorecard(struct db *db, const struct kpi_query *q, json_t **out,
 		      "filters", filters_json(q), "groups", groups);
 	rc = 0;
 out:
-	db_res_free(res);
+	kpi_result_release(&r);
 	db_release(db, conn);
 	free(baseline);
 	return rc;
@@ -583,8 +549,8 @@ static json_t *point(const char *metric, json_t *t, const struct agg *a,
 }
 
 struct series {
-	const char *value; /* group value (NULL for no value / no group) */
-	int *rows;	   /* per bucket: aggregate row or -1 */
+	const char *value;	     /* group value (NULL: none) */
+	const struct kpi_group **at; /* per bucket, or NULL */
 };
 
 static int find_bucket(const struct db_res *b, int64_t ms)
@@ -594,7 +560,7 @@ static int find_bucket(const struct db_res *b, int64_t ms)
 
 	while (lo <= hi) {
 		mid = (lo + hi) / 2;
-		v = strtoll(db_res_value(b, mid, 0), NULL, 10);
+		v = db_res_i64(b, mid, 0);
 		if (v == ms)
 			return mid;
 		if (v < ms)
@@ -610,8 +576,8 @@ static int same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* Splits the aggregate rows into series x buckets; returns the count. */
-static int build_series(const struct kpi_query *q, const struct db_res *res,
+/* Splits the aggregates into series x buckets; returns the count. */
+static int build_series(const struct kpi_query *q, const struct kpi_result *r,
 			const struct db_res *buckets, struct series **out)
 {
 	int nb = db_res_rows(buckets), ns = 0, i, j, b;
@@ -620,39 +586,33 @@ static int build_series(const struct kpi_query *q, const struct db_res *res,
 
 	if (q->ngroup == 0) {
 		s = xcalloc(1, sizeof(*s));
-		s[0].rows = xmalloc(nb * sizeof(int) + 1);
-		for (b = 0; b < nb; b++)
-			s[0].rows[b] = -1;
+		s[0].at = xcalloc(nb ? nb : 1, sizeof(*s[0].at));
 		ns = 1;
 	}
-	for (i = 0; i < db_res_rows(res); i++) {
-		v = q->ngroup ? db_res_value(res, i, COL_G1) : NULL;
+	for (i = 0; i < r->n; i++) {
+		v = q->ngroup ? r->groups[i].g[0] : NULL;
 		for (j = 0; j < ns && !same(s[j].value, v); j++)
 			;
 		if (j == ns) {
 			s = xrealloc(s, (ns + 1) * sizeof(*s));
 			s[ns].value = v;
-			s[ns].rows = xmalloc(nb * sizeof(int) + 1);
-			for (b = 0; b < nb; b++)
-				s[ns].rows[b] = -1;
+			s[ns].at = xcalloc(nb ? nb : 1, sizeof(*s[ns].at));
 			ns++;
 		}
-		b = find_bucket(
-		    buckets,
-		    strtoll(db_res_value(res, i, COL_BUCKET_MS), NULL, 10));
+		b = find_bucket(buckets, r->groups[i].bucket_ms);
 		if (b >= 0)
-			s[j].rows[b] = i;
+			s[j].at[b] = &r->groups[i];
 	}
 	*out = s;
 	return ns;
 }
 
-static json_t *series_json(const struct kpi_query *q, const struct db_res *res,
+static json_t *series_json(const struct kpi_query *q,
 			   const struct db_res *buckets, struct series *s,
 			   const char *baseline)
 {
 	json_t *points = json_array(), *key = json_object();
-	struct agg a = {res, -1};
+	struct agg a;
 	int b;
 
 	if (q->ngroup)
@@ -660,33 +620,21 @@ static json_t *series_json(const struct kpi_query *q, const struct db_res *res,
 				    s->value ? json_string(s->value)
 					     : json_null());
 	for (b = 0; b < db_res_rows(buckets); b++) {
-		a.row = s->rows[b];
+		a.g = s->at[b];
 		json_array_append_new(
-		    points,
-		    point(q->metric,
-			  bucket_time(
-			      strtoll(db_res_value(buckets, b, 0), NULL, 10),
-			      atoi(db_res_value(buckets, b, 1))),
-			  &a, baseline));
+		    points, point(q->metric,
+				  bucket_time(db_res_i64(buckets, b, 0),
+					      db_res_int(buckets, b, 1)),
+				  &a, baseline));
 	}
 	return json_pack("{s:o, s:o}", "key", key, "points", points);
-}
-
-static struct db_res *run_buckets(struct db_conn *conn,
-				  const struct kpi_query *q, struct err *err)
-{
-	char from[TIME_BUF_LEN], to[TIME_BUF_LEN];
-	const char *params[3] = {interval_names[q->interval],
-				 time_format_ms(q->from_ms, from),
-				 time_format_ms(q->to_ms, to)};
-
-	return db_exec(conn, Q_KPI_BUCKETS, params, err);
 }
 
 int kpi_timeseries(struct db *db, const struct kpi_query *q, json_t **out,
 		   struct err *err)
 {
-	struct db_res *res = NULL, *buckets = NULL;
+	struct kpi_result r = {NULL, 0};
+	struct db_res *buckets = NULL;
 	struct series *s = NULL;
 	char *baseline = baseline_name(q);
 	struct db_conn *conn;
@@ -708,9 +656,9 @@ int kpi_timeseries(struct db *db, const struct kpi_query *q, json_t **out,
 			KPI_MAX_GROUPS, interval_names[q->interval]);
 		goto out;
 	}
-	if (!(res = run_kpi(conn, q, err)))
+	if (run_kpi(conn, q, buckets, &r, err) < 0)
 		goto out;
-	ns = build_series(q, res, buckets, &s);
+	ns = build_series(q, &r, buckets, &s);
 	if ((long)ns * db_res_rows(buckets) > KPI_MAX_GROUPS) {
 		err_set(err, API_ERR_INVALID_PARAM, "group_by",
 			"%d series of %d points exceed %d points; filter, "
@@ -720,17 +668,17 @@ int kpi_timeseries(struct db *db, const struct kpi_query *q, json_t **out,
 	}
 	arr = json_array();
 	for (i = 0; i < ns; i++)
-		json_array_append_new(
-		    arr, series_json(q, res, buckets, &s[i], baseline));
+		json_array_append_new(arr,
+				      series_json(q, buckets, &s[i], baseline));
 	*out = json_pack("{s:s, s:s, s:s, s:o}", "metric", q->metric,
 			 "interval", interval_names[q->interval], "tz",
 			 q->tz ? q->tz : "UTC", "series", arr);
 	rc = 0;
 out:
 	for (i = 0; i < ns; i++)
-		free(s[i].rows);
+		free(s[i].at);
 	free(s);
-	db_res_free(res);
+	kpi_result_release(&r);
 	db_res_free(buckets);
 	db_release(db, conn);
 	free(baseline);

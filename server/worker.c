@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The background worker thread: derives pending conversations in batches,
- * sleeping briefly when there is nothing to do and longer after an error.
+ * then refreshes marked KPI rollup hours and days; it sleeps briefly when
+ * there is nothing to do and longer after an error.
  */
 #include "worker.h"
 #include "derive.h"
 #include "log.h"
+#include "rollup.h"
 #include "util.h"
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <time.h>
 
 #define WORKER_BATCH 500
+#define ROLLUP_BATCH 8
 #define IDLE_MS 20
 #define ERROR_MS 1000
 
@@ -53,6 +56,7 @@ static void *run(void *arg)
 	struct worker *w = arg;
 	struct err err;
 	long done;
+	int refreshed;
 	bool go = true;
 
 	while (go) {
@@ -62,7 +66,15 @@ static void *run(void *arg)
 				err.msg);
 			go = pause_for(w, ERROR_MS);
 		} else if (done == 0) {
-			go = pause_for(w, IDLE_MS);
+			/* facts are current: bring the rollups up to them */
+			if (rollup_refresh(w->db, NULL, ROLLUP_BATCH,
+					   &refreshed, &err) < 0) {
+				log_msg(LOG_WARN, "worker",
+					"refreshing rollups: %s", err.msg);
+				go = pause_for(w, ERROR_MS);
+			} else if (refreshed == 0) {
+				go = pause_for(w, IDLE_MS);
+			}
 		} else {
 			pthread_mutex_lock(&w->mu);
 			go = !w->stop;

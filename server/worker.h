@@ -5,7 +5,8 @@
 /*
  * The background worker: one thread that keeps derived state current by
  * deriving pending conversations (derive_pending) as ingest marks them,
- * so reads rarely find anything left to do. No HTTP here.
+ * then refreshing the KPI rollups they made stale, so reads rarely find
+ * anything left to do. No HTTP here.
  */
 
 #include "db.h"

@@ -25,21 +25,9 @@ static void teardown(void)
 
 TestSuite(derive, .init = setup, .fini = teardown);
 
-/* The integer a one-value SQL query about h's tenant answers. */
 static long sql_count(const char *fmt)
 {
-	char sql[512], cmd[1024], line[64] = "";
-	FILE *p;
-
-	snprintf(sql, sizeof(sql), fmt, h.tenant_id);
-	snprintf(cmd, sizeof(cmd), "psql \"$DATABASE_URL\" -Atc \"%s\" 2>&1",
-		 sql);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	if (!fgets(line, sizeof(line), p))
-		line[0] = '\0';
-	pclose(p);
-	return strtol(line, NULL, 10);
+	return harness_sql_count(&h, fmt);
 }
 
 #define PENDING "SELECT count(*) FROM facts_pending WHERE tenant_id = '%s'"

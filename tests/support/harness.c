@@ -192,6 +192,24 @@ void http_resp_free(struct http_resp *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
+long harness_sql_count(struct harness *h, const char *fmt)
+{
+	char sql[512], cmd[1024], line[256] = "";
+	FILE *p;
+
+	snprintf(sql, sizeof(sql), fmt, h->tenant_id);
+	snprintf(cmd, sizeof(cmd), "psql \"$DATABASE_URL\" -Atc \"%s\" 2>&1",
+		 sql);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	if (!fgets(line, sizeof(line), p))
+		line[0] = '\0';
+	pclose(p);
+	cr_assert(line[0] >= '0' && line[0] <= '9', "psql said: %s (%s)", line,
+		  sql);
+	return strtol(line, NULL, 10);
+}
+
 json_t *load_test_data(const char *name)
 {
 	char path[512];

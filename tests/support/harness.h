@@ -55,6 +55,13 @@ void http_get(struct harness *h, const char *path, struct http_resp *resp);
 
 void http_resp_free(struct http_resp *resp);
 
+/*
+ * The whole number a one-value SQL query answers, run with psql against
+ * DATABASE_URL; fmt has one %s, replaced by h's tenant id. Aborts the
+ * test when psql answers anything else.
+ */
+long harness_sql_count(struct harness *h, const char *fmt);
+
 /* Reads a file under tests/data as JSON (aborts the test on failure). */
 json_t *load_test_data(const char *name);
 

@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * KPI aggregates from mergeable states: plans which days and hours of a
+ * query come from rollup rows (current, inside one bucket) and which from
+ * the facts, runs both queries, sums their states per (bucket, group) and
+ * finishes the columns: W-dependent counts from gap codes, percentiles
+ * from histograms.
+ */
+#include "kpi_agg.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOUR_MS 3600000LL
+#define DAY_MS (24 * HOUR_MS)
+#define NBUCKETS 2048
+#define NSCOPES 16 /* 4 metrics x 4 streams */
+#define GAP_KINDS 3
+
+#define STATE_ENUM(id, expr) id,
+enum kpi_state { KPI_STATES(STATE_ENUM) S_COUNT };
+#undef STATE_ENUM
+
+/* Columns of Q_KPI_FACTS and Q_KPI_ROLLUP. */
+enum {
+	COL_BUCKET,
+	COL_OFFSET,
+	COL_G1,
+	COL_G2,
+	COL_STATES,
+	COL_HCODES = COL_STATES + S_COUNT,
+	COL_GCODES,
+	COL_HPAIRS,
+	COL_GPAIRS
+};
+
+static const char *const interval_names[] = {"none", "1h", "1d", "1w"};
+
+/* -- histograms ----------------------------------------------------------- */
+
+double kpi_hist_value(int bucket)
+{
+	return bucket <= 0 ? 0 : 0.001 * pow(1.02, bucket - 0.5);
+}
+
+/* The value of the k-th smallest (0-based) of a histogram's values. */
+static double rank_value(const uint32_t *hist, long k)
+{
+	long seen = 0;
+	int b;
+
+	for (b = 0; b < NBUCKETS; b++) {
+		seen += hist[b];
+		if (seen > k)
+			return kpi_hist_value(b);
+	}
+	return NAN;
+}
+
+double kpi_hist_percentile(const uint32_t *hist, long n, double p)
+{
+	double pos, lo, frac, a;
+
+	if (n <= 0)
+		return NAN;
+	pos = p * (double)(n - 1);
+	lo = floor(pos);
+	frac = pos - lo;
+	a = rank_value(hist, (long)lo);
+	if (frac == 0)
+		return a;
+	return a + frac * (rank_value(hist, (long)lo + 1) - a);
+}
+
+/* -- accumulating rows ----------------------------------------------------- */
+
+struct acc {
+	int64_t bucket_ms;
+	int offset_s;
+	char *g[2];
+	double s[S_COUNT];
+	long hits[GAP_KINDS];
+	uint32_t *codes; /* histogram (code, count) pairs */
+	size_t ncodes, cap;
+};
+
+struct plan {
+	const struct kpi_query *q;
+	int percentiles;
+	struct acc *accs;
+	int n, cap;
+};
+
+static int same_key(const struct acc *a, int64_t bucket, const char *g1,
+		    const char *g2)
+{
+	return a->bucket_ms == bucket &&
+	       ((!a->g[0] && !g1) || (a->g[0] && g1 && !strcmp(a->g[0], g1))) &&
+	       ((!a->g[1] && !g2) || (a->g[1] && g2 && !strcmp(a->g[1], g2)));
+}
+
+static struct acc *acc_for(struct plan *p, int64_t bucket, int offset,
+			   const char *g1, const char *g2)
+{
+	struct acc *a;
+	int i;
+
+	for (i = p->n - 1; i >= 0; i--)
+		if (same_key(&p->accs[i], bucket, g1, g2))
+			return &p->accs[i];
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->accs = xrealloc(p->accs, p->cap * sizeof(*p->accs));
+	}
+	a = &p->accs[p->n++];
+	memset(a, 0, sizeof(*a));
+	a->bucket_ms = bucket;
+	a->offset_s = offset;
+	a->g[0] = g1 ? xstrdup(g1) : NULL;
+	a->g[1] = g2 ? xstrdup(g2) : NULL;
+	return a;
+}
+
+static void add_code(struct acc *a, long code, long count)
+{
+	if (code < 0 || code >= NSCOPES * NBUCKETS || count <= 0)
+		return;
+	if (a->ncodes + 2 > a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 256;
+		a->codes = xrealloc(a->codes, a->cap * sizeof(*a->codes));
+	}
+	a->codes[a->ncodes++] = (uint32_t)code;
+	a->codes[a->ncodes++] = (uint32_t)count;
+}
+
+/*
+ * Calls fn for each whole number in text (separators: anything else);
+ * pairs: two at a time (code, count), else each with count 1.
+ */
+static void each_code(const char *text, int pairs, long window_h, struct acc *a,
+		      int gaps)
+{
+	long v[2], k;
+	int have = 0;
+	char *end;
+
+	while (text && *text) {
+		if (*text < '0' || *text > '9') {
+			text++;
+			continue;
+		}
+		v[have++] = strtol(text, &end, 10);
+		text = end;
+		if (pairs && have < 2)
+			continue;
+		k = pairs ? v[1] : 1;
+		have = 0;
+		if (!gaps) {
+			add_code(a, v[0], k);
+		} else if (v[0] % 1024 <= window_h && v[0] / 1024 < GAP_KINDS) {
+			a->hits[v[0] / 1024] += k;
+		}
+	}
+}
+
+static void add_rows(struct plan *p, const struct db_res *res)
+{
+	const char *v;
+	struct acc *a;
+	int r, i;
+
+	for (r = 0; r < db_res_rows(res); r++) {
+		a = acc_for(p, db_res_i64(res, r, COL_BUCKET),
+			    db_res_int(res, r, COL_OFFSET),
+			    db_res_value(res, r, COL_G1),
+			    db_res_value(res, r, COL_G2));
+		for (i = 0; i < S_COUNT; i++)
+			if ((v = db_res_value(res, r, COL_STATES + i)))
+				a->s[i] += strtod(v, NULL);
+		each_code(db_res_value(res, r, COL_HCODES), 0, 0, a, 0);
+		each_code(db_res_value(res, r, COL_HPAIRS), 1, 0, a, 0);
+		each_code(db_res_value(res, r, COL_GCODES), 0,
+			  p->q->window_hours, a, 1);
+		each_code(db_res_value(res, r, COL_GPAIRS), 1,
+			  p->q->window_hours, a, 1);
+	}
+}
+
+/* -- finishing --------------------------------------------------------------
+ */
+
+static double ratio(double sum, double n)
+{
+	return n > 0 ? sum / n : NAN;
+}
+
+/* p50 and p90 of the metric m over the streams in mask (bit per stream). */
+static void percentiles(const struct acc *a, int m, int mask, uint32_t *hist,
+			double out[2])
+{
+	long n = 0;
+	size_t i;
+	int scope, b;
+
+	memset(hist, 0, NBUCKETS * sizeof(*hist));
+	for (i = 0; i + 1 < a->ncodes; i += 2) {
+		scope = (int)(a->codes[i] / NBUCKETS);
+		b = (int)(a->codes[i] % NBUCKETS);
+		if (scope / 4 != m || !(mask & (1 << (scope % 4))))
+			continue;
+		hist[b] += a->codes[i + 1];
+		n += a->codes[i + 1];
+	}
+	out[0] = kpi_hist_percentile(hist, n, 0.5);
+	out[1] = kpi_hist_percentile(hist, n, 0.9);
+}
+
+static void finish_durations(const struct acc *a, struct kpi_group *g, int pct,
+			     uint32_t *hist)
+{
+	static const int first[3] = {K_TTFR_ALL_PCT, K_TTR_ALL_PCT,
+				     K_TTE_ALL_PCT};
+	static const int state[3] = {S_TTFR_ALL_SUM, S_TTR_ALL_SUM,
+				     S_TTE_ALL_SUM};
+	int m, sc, col, st;
+
+	for (m = 0; m < 3; m++)
+		for (sc = 0; sc < 5; sc++) { /* all, then the four streams */
+			col = first[m] + 3 * sc;
+			st = state[m] + 2 * sc;
+			g->v[col + 1] = ratio(a->s[st], a->s[st + 1]);
+			g->v[col + 2] = a->s[st + 1];
+			g->pct[col][0] = g->pct[col][1] = NAN;
+			if (pct)
+				percentiles(a, m, sc ? 1 << (sc - 1) : 0xf,
+					    hist, g->pct[col]);
+		}
+}
+
+static void finish(const struct acc *a, struct kpi_group *g, int pct,
+		   uint32_t *hist)
+{
+	static const struct {
+		int k, s;
+	} copy[] = {
+	    {K_N, S_N},
+	    {K_A, S_A},
+	    {K_AI_ONLY, S_AI_ONLY},
+	    {K_HYBRID, S_HYBRID},
+	    {K_HUMAN_ONLY, S_HUMAN_ONLY},
+	    {K_NONE, S_NONE},
+	    {K_CONTAINED, S_CONTAINED},
+	    {K_CONFIRMED, S_CONFIRMED},
+	    {K_A_ESCALATED, S_A_ESCALATED},
+	    {K_ABANDONED, S_ABANDONED},
+	    {K_EVER_RESOLVED, S_EVER_RESOLVED},
+	    {K_CLARIFIED, S_CLARIFIED},
+	    {K_TOOL_FAILURES, S_TOOL_FAILURES},
+	    {K_TOOL_CALLS, S_TOOL_CALLS},
+	    {K_A_GRADED_HALLUC, S_A_GRADED_HALLUC},
+	    {K_A_GRADED, S_A_GRADED},
+	    {K_ACCURATE, S_ACCURATE},
+	    {K_ACCURACY_DEN, S_ACCURACY_DEN},
+	    {K_ESC_APPROPRIATE, S_ESC_APPROPRIATE},
+	    {K_ESC_APPROPRIATE_DEN, S_ESC_APPROPRIATE_DEN},
+	    {K_RESOLVED, S_RESOLVED},
+	    {K_TURNS_N, S_RESOLVED},
+	    {K_CSAT_AI_ONLY_N, S_CSAT_AI_ONLY_N},
+	    {K_CSAT_AI_ONLY_SAT, S_CSAT_AI_ONLY_SAT},
+	    {K_CSAT_HYBRID_N, S_CSAT_HYBRID_N},
+	    {K_CSAT_HYBRID_SAT, S_CSAT_HYBRID_SAT},
+	    {K_CSAT_HUMAN_ONLY_N, S_CSAT_HUMAN_ONLY_N},
+	    {K_CSAT_HUMAN_ONLY_SAT, S_CSAT_HUMAN_ONLY_SAT},
+	    {K_DELTA_T_N, S_DT_N},
+	    {K_DELTA_B_N, S_DB_N},
+	    {K_SENT_BOTH, S_SENT_BOTH},
+	    {K_SENT_IMPROVED, S_SENT_IMPROVED},
+	    {K_SENT_WORSENED, S_SENT_WORSENED},
+	    {K_QUALITY_N, S_QUALITY_N},
+	};
+	static const int costs[5] = {S_COST_ALL_SUM, S_COST_AI_ONLY_SUM,
+				     S_COST_HYBRID_SUM, S_COST_HUMAN_ONLY_SUM,
+				     S_COST_NONE_SUM};
+	static const int csat[3][2] = {
+	    {K_CSAT_AI_ONLY_MEAN, S_CSAT_AI_ONLY_SUM},
+	    {K_CSAT_HYBRID_MEAN, S_CSAT_HYBRID_SUM},
+	    {K_CSAT_HUMAN_ONLY_MEAN, S_CSAT_HUMAN_ONLY_SUM}};
+	double n, sum;
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(copy) / sizeof(copy[0]); i++)
+		g->v[copy[i].k] = a->s[copy[i].s];
+	g->v[K_TRUE_RESOLVED] = a->s[S_TR_CLEAN] - (double)a->hits[0];
+	g->v[K_REOPENED] = (double)a->hits[1];
+	g->v[K_FCR] = a->s[S_FCR_BASE] - (double)a->hits[2];
+	finish_durations(a, g, pct, hist);
+	g->v[K_TURNS_MEAN] = ratio(a->s[S_TURNS_SUM], a->s[S_TURNS_N]);
+	g->v[K_TURNS_P50] = NAN;
+	if (pct) {
+		double tp[2];
+
+		percentiles(a, 3, 0xf, hist, tp);
+		g->v[K_TURNS_P50] = tp[0];
+	}
+	for (k = 0; k < 3; k++)
+		g->v[csat[k][0]] =
+		    ratio(a->s[csat[k][1]], a->s[csat[k][1] - 1]);
+	for (k = 0; k < 2; k++) {
+		n = a->s[k ? S_DB_N : S_DT_N];
+		sum = a->s[k ? S_DB_SUM : S_DT_SUM];
+		g->v[k ? K_DELTA_B_MEAN : K_DELTA_T_MEAN] = ratio(sum, n);
+		g->v[k ? K_DELTA_B_VAR : K_DELTA_T_VAR] =
+		    n >= 2
+			? (a->s[k ? S_DB_SUMSQ : S_DT_SUMSQ] - sum * sum / n) /
+			      (n - 1)
+			: NAN;
+	}
+	for (k = 0; k < 5; k++) {
+		g->v[K_COST_ALL_SUM + 3 * k] = a->s[costs[k]];
+		g->v[K_COST_ALL_RESOLVED + 3 * k] = a->s[costs[k] + 1];
+		/* truly resolved needs containment: only ai_only has any */
+		g->v[K_COST_ALL_TRUE + 3 * k] =
+		    k <= 1 ? g->v[K_TRUE_RESOLVED] : 0;
+	}
+	for (k = 0; k < 6; k++)
+		g->v[K_REASON_CUSTOMER_REQUESTED + k] =
+		    a->s[S_REASON_CUSTOMER_REQUESTED + k];
+	for (k = 0; k < 5; k++)
+		g->v[K_FAIL_KNOWLEDGE + k] = a->s[S_FAIL_KNOWLEDGE + k];
+	g->v[K_QUALITY_MEAN] = ratio(a->s[S_QUALITY_SUM], a->s[S_QUALITY_N]);
+}
+
+/* NULL sorts last, as in SQL. */
+static int cmp_opt(const char *x, const char *y)
+{
+	if (!x || !y)
+		return !x - !y;
+	return strcmp(x, y);
+}
+
+static int cmp_group(const void *x, const void *y)
+{
+	const struct kpi_group *a = x, *b = y;
+	int c;
+
+	if (a->bucket_ms != b->bucket_ms)
+		return a->bucket_ms < b->bucket_ms ? -1 : 1;
+	if ((c = cmp_opt(a->g[0], b->g[0])))
+		return c;
+	return cmp_opt(a->g[1], b->g[1]);
+}
+
+/* -- planning
+ * ------------------------------------------------------------------ */
+
+struct times {
+	int64_t *t;
+	int n, cap;
+};
+
+static void times_add(struct times *ts, int64_t t)
+{
+	if (ts->n == ts->cap) {
+		ts->cap = ts->cap ? 2 * ts->cap : 64;
+		ts->t = xrealloc(ts->t, ts->cap * sizeof(*ts->t));
+	}
+	ts->t[ts->n++] = t;
+}
+
+/* A facts piece [lo, hi), joined to the last one when they touch. */
+static void piece_add(struct times *lo, struct times *hi, int64_t a, int64_t b)
+{
+	if (a >= b)
+		return;
+	if (hi->n && hi->t[hi->n - 1] == a) {
+		hi->t[hi->n - 1] = b;
+		return;
+	}
+	times_add(lo, a);
+	times_add(hi, b);
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Whether sorted t holds a value in the open interval (a, b). */
+static int any_inside(const struct times *ts, int64_t a, int64_t b)
+{
+	int lo = 0, hi = ts->n;
+
+	while (lo < hi) { /* first value > a */
+		int mid = (lo + hi) / 2;
+
+		if (ts->t[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ts->n && ts->t[lo] < b;
+}
+
+static int has(const struct times *ts, int64_t v)
+{
+	return ts->n &&
+	       bsearch(&v, ts->t, ts->n, sizeof(*ts->t), cmp_i64) != NULL;
+}
+
+/* Whether the rollup cells (channel, agent_version, stream) can answer q. */
+static int rollup_answers(const struct kpi_query *q)
+{
+	int i;
+
+	if (q->baseline_cohort)
+		return 0;
+	for (i = 0; i < KPI_KEY_COUNT; i++)
+		if (i != KPI_KEY_CHANNEL && i != KPI_KEY_AGENT_VERSION &&
+		    i != KPI_KEY_STREAM &&
+		    (q->filters[i].nin >= 0 || q->filters[i].nout > 0))
+			return 0;
+	for (i = 0; i < q->ngroup; i++)
+		if (q->group_by[i] != KPI_KEY_CHANNEL &&
+		    q->group_by[i] != KPI_KEY_AGENT_VERSION &&
+		    q->group_by[i] != KPI_KEY_STREAM)
+			return 0;
+	return 1;
+}
+
+/* Reads the marked hours and days of [floor_day(from), to). */
+static int read_marks(struct db_conn *conn, const struct kpi_query *q,
+		      struct times *hours, struct times *days, struct err *err)
+{
+	char lo[TIME_BUF_LEN], hi[TIME_BUF_LEN];
+	const char *params[3] = {
+	    q->tenant_id,
+	    time_format_ms(
+		q->from_ms - ((q->from_ms % DAY_MS) + DAY_MS) % DAY_MS, lo),
+	    time_format_ms(q->to_ms, hi)};
+	struct db_res *res;
+	int i;
+
+	if (!(res = db_exec(conn, Q_MARKS_RANGE, params, err)))
+		return -1;
+	for (i = 0; i < db_res_rows(res); i++)
+		times_add(db_res_value(res, i, 0)[0] == 'd' ? days : hours,
+			  db_res_i64(res, i, 1));
+	db_res_free(res);
+	if (hours->n)
+		qsort(hours->t, hours->n, sizeof(*hours->t), cmp_i64);
+	if (days->n)
+		qsort(days->t, days->n, sizeof(*days->t), cmp_i64);
+	return 0;
+}
+
+static int64_t floor_to(int64_t t, int64_t unit)
+{
+	return t - ((t % unit) + unit) % unit;
+}
+
+/*
+ * Splits [from, to) into rollup days, rollup hours and facts pieces: a
+ * day or hour comes from the rollup when it is unmarked and no bucket
+ * starts strictly inside it.
+ */
+static void split(const struct kpi_query *q, const struct times *bounds,
+		  const struct times *mhours, const struct times *mdays,
+		  struct times *days, struct times *hours, struct times *lo,
+		  struct times *hi)
+{
+	int64_t h0 = floor_to(q->from_ms + HOUR_MS - 1, HOUR_MS);
+	int64_t h1 = floor_to(q->to_ms, HOUR_MS), d, h, end;
+
+	if (h0 >= h1) {
+		piece_add(lo, hi, q->from_ms, q->to_ms);
+		return;
+	}
+	piece_add(lo, hi, q->from_ms, h0);
+	for (d = floor_to(h0, DAY_MS); d < h1; d += DAY_MS) {
+		if (d >= h0 && d + DAY_MS <= h1 &&
+		    !any_inside(bounds, d, d + DAY_MS) && !has(mdays, d) &&
+		    !any_inside(mhours, d - 1, d + DAY_MS)) {
+			times_add(days, d);
+			continue;
+		}
+		end = d + DAY_MS < h1 ? d + DAY_MS : h1;
+		for (h = d > h0 ? d : h0; h < end; h += HOUR_MS) {
+			if (any_inside(bounds, h, h + HOUR_MS) ||
+			    has(mhours, h))
+				piece_add(lo, hi, h, h + HOUR_MS);
+			else
+				times_add(hours, h);
+		}
+	}
+	piece_add(lo, hi, h1, q->to_ms);
+}
+
+/* A timestamptz[] literal of the times ts. */
+static char *time_array(const struct times *ts)
+{
+	char **s = xcalloc(ts->n ? ts->n : 1, sizeof(*s)), buf[TIME_BUF_LEN];
+	char *out;
+	int i;
+
+	for (i = 0; i < ts->n; i++)
+		s[i] = xstrdup(time_format_ms(ts->t[i], buf));
+	out = pg_text_array((const char *const *)s, (size_t)ts->n);
+	for (i = 0; i < ts->n; i++)
+		free(s[i]);
+	free(s);
+	return out;
+}
+
+static char *filter_array(const struct kpi_filter *f, int out)
+{
+	if (out)
+		return f->nout > 0 ? pg_text_array(f->out, (size_t)f->nout)
+				   : NULL;
+	return f->nin >= 0 ? pg_text_array(f->in, (size_t)f->nin) : NULL;
+}
+
+/* -- running ------------------------------------------------------------- */
+
+static int run_facts(struct db_conn *conn, struct plan *p,
+		     const struct times *lo, const struct times *hi,
+		     struct err *err)
+{
+	const struct kpi_query *q = p->q;
+	char from[TIME_BUF_LEN], *owned[2 * KPI_KEY_COUNT + 2];
+	const char *params[27];
+	struct db_res *res;
+	int i, rc;
+
+	memset(params, 0, sizeof(params));
+	params[0] = q->tenant_id;
+	params[1] = time_format_ms(q->from_ms, from);
+	for (i = 0; i < q->ngroup; i++)
+		params[2 + i] = kpi_key_name(q->group_by[i]);
+	for (i = 0; i < KPI_KEY_COUNT; i++) {
+		params[4 + i] = owned[i] = filter_array(&q->filters[i], 0);
+		params[13 + i] = owned[KPI_KEY_COUNT + i] =
+		    filter_array(&q->filters[i], 1);
+	}
+	params[22] = q->baseline_cohort;
+	params[23] = interval_names[q->interval];
+	params[24] = p->percentiles ? "true" : "false";
+	params[25] = owned[2 * KPI_KEY_COUNT] = time_array(lo);
+	params[26] = owned[2 * KPI_KEY_COUNT + 1] = time_array(hi);
+	res = db_exec(conn, Q_KPI_FACTS, params, err);
+	rc = res ? 0 : -1;
+	if (res)
+		add_rows(p, res);
+	db_res_free(res);
+	for (i = 0; i < 2 * KPI_KEY_COUNT + 2; i++)
+		free(owned[i]);
+	return rc;
+}
+
+static int run_rollup(struct db_conn *conn, struct plan *p,
+		      const struct times *days, const struct times *hours,
+		      struct err *err)
+{
+	static const int keys[3] = {KPI_KEY_CHANNEL, KPI_KEY_AGENT_VERSION,
+				    KPI_KEY_STREAM};
+	const struct kpi_query *q = p->q;
+	char from[TIME_BUF_LEN], *owned[8];
+	const char *params[14];
+	struct db_res *res;
+	int i, rc;
+
+	memset(params, 0, sizeof(params));
+	params[0] = q->tenant_id;
+	params[1] = time_format_ms(q->from_ms, from);
+	for (i = 0; i < q->ngroup; i++)
+		params[2 + i] = kpi_key_name(q->group_by[i]);
+	for (i = 0; i < 3; i++) {
+		params[4 + i] = owned[i] =
+		    filter_array(&q->filters[keys[i]], 0);
+		params[7 + i] = owned[3 + i] =
+		    filter_array(&q->filters[keys[i]], 1);
+	}
+	params[10] = interval_names[q->interval];
+	params[11] = p->percentiles ? "true" : "false";
+	params[12] = owned[6] = time_array(days);
+	params[13] = owned[7] = time_array(hours);
+	res = db_exec(conn, Q_KPI_ROLLUP, params, err);
+	rc = res ? 0 : -1;
+	if (res)
+		add_rows(p, res);
+	db_res_free(res);
+	for (i = 0; i < 8; i++)
+		free(owned[i]);
+	return rc;
+}
+
+int kpi_agg_run(struct db_conn *conn, const struct kpi_query *q,
+		const int64_t *boundaries, int nboundaries, int percentiles,
+		struct kpi_result *r, struct err *err)
+{
+	struct times bounds = {NULL, 0, 0}, mhours = {NULL, 0, 0};
+	struct times mdays = {NULL, 0, 0}, days = {NULL, 0, 0};
+	struct times hours = {NULL, 0, 0}, lo = {NULL, 0, 0}, hi = {NULL, 0, 0};
+	struct plan p = {q, percentiles, NULL, 0, 0};
+	uint32_t *hist = NULL;
+	int i, rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < nboundaries; i++)
+		if (boundaries[i] > q->from_ms && boundaries[i] < q->to_ms)
+			times_add(&bounds, boundaries[i]);
+	if (!rollup_answers(q)) {
+		piece_add(&lo, &hi, q->from_ms, q->to_ms);
+	} else {
+		if (read_marks(conn, q, &mhours, &mdays, err) < 0)
+			goto out;
+		split(q, &bounds, &mhours, &mdays, &days, &hours, &lo, &hi);
+	}
+	if ((days.n || hours.n) && run_rollup(conn, &p, &days, &hours, err) < 0)
+		goto out;
+	if (lo.n && run_facts(conn, &p, &lo, &hi, err) < 0)
+		goto out;
+	r->n = p.n;
+	r->groups = xcalloc(p.n ? p.n : 1, sizeof(*r->groups));
+	hist = xmalloc(NBUCKETS * sizeof(*hist));
+	for (i = 0; i < p.n; i++) {
+		r->groups[i].bucket_ms = p.accs[i].bucket_ms;
+		r->groups[i].offset_s = p.accs[i].offset_s;
+		r->groups[i].g[0] = p.accs[i].g[0];
+		r->groups[i].g[1] = p.accs[i].g[1];
+		p.accs[i].g[0] = p.accs[i].g[1] = NULL;
+		finish(&p.accs[i], &r->groups[i], percentiles, hist);
+	}
+	if (r->n)
+		qsort(r->groups, r->n, sizeof(*r->groups), cmp_group);
+	rc = 0;
+out:
+	for (i = 0; i < p.n; i++) {
+		free(p.accs[i].g[0]);
+		free(p.accs[i].g[1]);
+		free(p.accs[i].codes);
+	}
+	free(p.accs);
+	free(hist);
+	free(bounds.t);
+	free(mhours.t);
+	free(mdays.t);
+	free(days.t);
+	free(hours.t);
+	free(lo.t);
+	free(hi.t);
+	return rc;
+}
+
+void kpi_result_release(struct kpi_result *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->groups[i].g[0]);
+		free(r->groups[i].g[1]);
+	}
+	free(r->groups);
+	r->groups = NULL;
+	r->n = 0;
+}
