@@ -10,6 +10,7 @@
 #include "keys.h"
 #include "log.h"
 #include "migrate.h"
+#include "rollup.h"
 #include "store.h"
 #include "util.h"
 #include "worker.h"
@@ -41,8 +42,9 @@ static const char usage[] =
     "                                create an API key (printed once)\n"
     "  keys revoke KEY_ID            revoke an API key\n"
     "  keys verify KEY               exit 0 when KEY is a valid key\n"
-    "  rebuild-facts [--tenant NAME] recompute conversation facts from\n"
-    "                                the stored events\n"
+    "  rebuild-facts [--tenant NAME] [--rollups-only]\n"
+    "                                recompute conversation facts (and KPI\n"
+    "                                rollups) from the stored events\n"
     "\n"
     "Every command reads DATABASE_URL; see README.md for all settings.\n"
     "'agentkpi COMMAND --help' describes one command.\n";
@@ -73,9 +75,11 @@ static const struct {
 	     "revoke disables a key by its id. verify exits 0 when KEY is\n"
 	     "valid and not revoked, 1 otherwise.\n"},
     {"rebuild-facts",
-     "usage: agentkpi rebuild-facts [--tenant NAME]\n\n"
+     "usage: agentkpi rebuild-facts [--tenant NAME] [--rollups-only]\n\n"
      "Recomputes every conversation's facts from its stored events\n"
-     "(all tenants, or one), e.g. after a definition changed.\n"},
+     "(all tenants, or one), e.g. after a definition changed, then the\n"
+     "KPI rollups from the facts. --rollups-only rebuilds just the\n"
+     "rollups, from the stored facts (after a bulk load of facts).\n"},
 };
 
 static bool wants_help(int argc, char **argv)
@@ -298,6 +302,16 @@ static const char *flag_value(int argc, char **argv, const char *flag)
 	return NULL;
 }
 
+static bool has_flag(int argc, char **argv, const char *flag)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], flag) == 0)
+			return true;
+	return false;
+}
+
 static int keys_create_cmd(struct db *db, int argc, char **argv,
 			   struct err *err)
 {
@@ -359,10 +373,16 @@ out:
 }
 
 static int rebuild_one(struct db *db, const char *id, const char *name,
-		       struct err *err)
+		       bool rollups_only, struct err *err)
 {
 	long n;
 
+	if (rollups_only) {
+		if (rollup_rebuild(db, id, err) < 0)
+			return -1;
+		printf("tenant '%s': KPI rollups rebuilt\n", name);
+		return 0;
+	}
 	if (derive_rebuild(db, id, &n, err) < 0)
 		return -1;
 	printf("tenant '%s': facts of %ld conversation(s) rebuilt\n", name, n);
@@ -372,6 +392,7 @@ static int rebuild_one(struct db *db, const char *id, const char *name,
 static int cmd_rebuild(int argc, char **argv)
 {
 	const char *tenant = flag_value(argc, argv, "--tenant");
+	bool rollups_only = has_flag(argc, argv, "--rollups-only");
 	struct config cfg;
 	struct err err;
 	struct db *db;
@@ -382,7 +403,7 @@ static int cmd_rebuild(int argc, char **argv)
 		goto out;
 	if (tenant) {
 		if (keys_tenant_find(db, tenant, id, &err) < 0 ||
-		    rebuild_one(db, id, tenant, &err) < 0)
+		    rebuild_one(db, id, tenant, rollups_only, &err) < 0)
 			goto out;
 	} else {
 		struct db_conn *conn = db_acquire(db, &err);
@@ -397,7 +418,8 @@ static int cmd_rebuild(int argc, char **argv)
 			goto out;
 		for (i = 0; i < db_res_rows(res); i++) {
 			if (rebuild_one(db, db_res_value(res, i, 0),
-					db_res_value(res, i, 1), &err) < 0) {
+					db_res_value(res, i, 1), rollups_only,
+					&err) < 0) {
 				db_res_free(res);
 				goto out;
 			}

@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define HOUR_MS 3600000LL
 #define DAY_MS (24 * HOUR_MS)
+#define REBUILD_WAIT_MS 60000
 
 static int cmp_i64(const void *x, const void *y)
 {
@@ -143,11 +145,32 @@ int rollup_refresh(struct db *db, const char *tenant_id, int max, int *done,
 	return rc < 0 ? -1 : 0;
 }
 
+/* How many marks the tenant has left, in *n. */
+static int marks_left(struct db *db, const char *tenant_id, long *n,
+		      struct err *err)
+{
+	const char *params[1] = {tenant_id};
+	struct db_conn *conn;
+	struct db_res *res;
+
+	*n = 0;
+	if (!(conn = db_acquire(db, err)))
+		return -1;
+	res = db_exec(conn, Q_MARKS_COUNT, params, err);
+	db_release(db, conn);
+	if (!res)
+		return -1;
+	*n = atol(db_res_value(res, 0, 0));
+	db_res_free(res);
+	return 0;
+}
+
 int rollup_rebuild(struct db *db, const char *tenant_id, struct err *err)
 {
 	const char *params[1] = {tenant_id};
 	struct db_conn *conn;
-	int done, rc = -1;
+	int done, waited, rc = -1;
+	long left;
 
 	if (!(conn = db_acquire(db, err)))
 		return -1;
@@ -162,11 +185,16 @@ int rollup_rebuild(struct db *db, const char *tenant_id, struct err *err)
 	rc = 0;
 out:
 	db_release(db, conn);
-	while (rc == 0) {
+	/* the worker may be refreshing some of them too: wait for it */
+	for (waited = 0; rc == 0 && waited < REBUILD_WAIT_MS;) {
 		if ((rc = rollup_refresh(db, tenant_id, 1000, &done, err)) <
 			0 ||
-		    done == 0)
+		    done > 0)
+			continue;
+		if ((rc = marks_left(db, tenant_id, &left, err)) < 0 || !left)
 			break;
+		usleep(20 * 1000);
+		waited += 20;
 	}
 	return rc;
 }

@@ -273,3 +273,36 @@ Test(cli, rebuild_facts_restores_the_values_seen)
 	cr_assert_str_eq(line, "agent_version=v2@09:00,channel=chat@10:00",
 			 "rebuild-facts recomputes them from the events");
 }
+
+Test(cli, rebuild_facts_rollups_only_rebuilds_the_kpi_rollups)
+{
+	char args[256], sql[256], line[64], *out;
+	struct http_resp r;
+
+	http_post_events(&h,
+			 "[{\"id\":\"ro1\",\"type\":\"conversation.started\","
+			 "\"conversation_id\":\"roc\",\"ts\":\"2026-11-21T10:"
+			 "00:00Z\"}]",
+			 &r);
+	cr_assert_eq(r.status, 200);
+	http_resp_free(&r);
+	http_get(&h, "/v1/conversations/roc", &r); /* derives its facts */
+	cr_assert_eq(r.status, 200);
+	http_resp_free(&r);
+	snprintf(args, sizeof(args), "rebuild-facts --tenant %s --rollups-only",
+		 h.tenant);
+	cr_assert_eq(run(args, &out), 0);
+	cr_assert(strstr(out, "KPI rollups rebuilt"), "%s", out);
+	free(out);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM kpi_rollup WHERE tenant_id = '%s'"
+		 " AND span = 'h' AND s_n = 1",
+		 h.tenant_id);
+	psql_line(sql, line, sizeof(line));
+	cr_assert_str_eq(line, "1", "the hour of the conversation is built");
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM kpi_marks WHERE tenant_id = '%s'",
+		 h.tenant_id);
+	psql_line(sql, line, sizeof(line));
+	cr_assert_str_eq(line, "0", "nothing is left marked");
+}
