@@ -148,12 +148,14 @@ static void widen(json_t *affected, const char *customer, int64_t t)
  * lock holds their rows before (Q_CONV_LOCK; NULL: treat all as changed).
  * Conversations whose repeat-contact inputs changed go to changed, and
  * the starts involved (old and new) widen their customers' spans in
- * affected (see widen). Every start, old and new, goes to times.
+ * affected (see widen). Every start, old and new, goes to times. With
+ * locked (the customers this transaction holds), returns 1 when a
+ * conversation now belongs to another customer.
  */
 static int refresh_facts(struct db_conn *conn, const char *tenant_id,
 			 json_t *convs, const struct db_res *lock,
-			 json_t *affected, json_t *changed, json_t *times,
-			 struct err *err)
+			 const json_t *locked, json_t *affected,
+			 json_t *changed, json_t *times, struct err *err)
 {
 	struct db_res *res = NULL, *up = NULL;
 	struct event *evs = NULL;
@@ -179,6 +181,13 @@ static int refresh_facts(struct db_conn *conn, const char *tenant_id,
 				    evs[start].conversation_id) == 0)
 			continue;
 		facts_compute(evs + start, i - start, &f);
+		/* an event stored since the claim named a customer not locked
+		 */
+		if (locked && f.customer_id &&
+		    !json_object_get(locked, f.customer_id)) {
+			rc = 1;
+			goto out;
+		}
 		json_array_append_new(rows, facts_to_json(&f));
 		v = json_object_get(old, f.conversation_id);
 		r = v ? (int)json_integer_value(v) : -1;
@@ -245,12 +254,15 @@ static char *sorted_keys(json_t *set)
  * (a set; may be extended), so that whoever changes a customer's
  * conversations holds that customer: the repeat gaps of all of them can
  * then be recomputed without racing another transaction. *lock gets the
- * rows as they were. Returns 0, -1 with err, or 1 when a conversation
- * moved to another customer meanwhile (try again).
+ * rows as they were. The customers come from the conversation rows, and
+ * with from_events from all their events too. Returns 0, -1 with err,
+ * or 1 when a conversation moved to another customer meanwhile (try
+ * again).
  */
 static int lock_conversations(struct db_conn *conn, const char *tenant_id,
 			      const char *ids, json_t *customers,
-			      struct db_res **lock, struct err *err)
+			      int from_events, struct db_res **lock,
+			      struct err *err)
 {
 	const char *params[2] = {tenant_id, ids};
 	struct db_res *res;
@@ -259,7 +271,10 @@ static int lock_conversations(struct db_conn *conn, const char *tenant_id,
 	int i, rc = -1;
 
 	*lock = NULL;
-	if (!(res = db_exec(conn, Q_CONV_CUSTOMERS, params, err)))
+	if (!(res = db_exec(conn,
+			    from_events ? Q_CONV_CUSTOMERS_EVENTS
+					: Q_CONV_CUSTOMERS,
+			    params, err)))
 		return -1;
 	for (i = 0; i < db_res_rows(res); i++)
 		add_customer(customers, db_res_value(res, i, 0));
@@ -361,12 +376,14 @@ out:
 /*
  * Brings the facts of conversations ids (sorted, distinct; a JSON array)
  * up to date inside the caller's transaction, with the repeat gaps of
- * every customer whose inputs changed (all, all their customers). 0, -1
- * with err, or 1 when a conversation moved to another customer meanwhile
- * (try again).
+ * every customer whose inputs changed (all, all their customers).
+ * claimed: the customers of the claimed pending marks' events (a set), or
+ * NULL to take them from all the conversations' events. 0, -1 with err,
+ * or 1 when a conversation moved to a customer not locked (try again).
  */
 static int derive_conversations(struct db_conn *conn, const char *tenant_id,
-				json_t *ids, int all, struct err *err)
+				json_t *ids, json_t *claimed, int all,
+				struct err *err)
 {
 	json_t *customers = json_object(), *affected = json_object();
 	json_t *changed = json_array(), *times = json_array();
@@ -374,11 +391,14 @@ static int derive_conversations(struct db_conn *conn, const char *tenant_id,
 	struct db_res *lock = NULL;
 	int rc;
 
-	if ((rc = lock_conversations(conn, tenant_id, text, customers, &lock,
-				     err)) != 0)
+	if (claimed)
+		json_object_update(customers, claimed);
+	if ((rc = lock_conversations(conn, tenant_id, text, customers, !claimed,
+				     &lock, err)) != 0)
 		goto out;
 	if ((rc = refresh_facts(conn, tenant_id, ids, all ? NULL : lock,
-				affected, changed, times, err)) < 0 ||
+				claimed ? customers : NULL, affected, changed,
+				times, err)) != 0 ||
 	    (rc = refresh_repeats(conn, tenant_id, affected, changed, all,
 				  times, err)) < 0 ||
 	    (rc = rollup_mark(conn, tenant_id, times, err)) < 0)
@@ -410,6 +430,17 @@ static json_t *claimed_ids(const struct db_res *res, int col)
 	return arr;
 }
 
+/* The customers named in a claim's column col, as a set. */
+static json_t *claimed_customers(const struct db_res *res, int col)
+{
+	json_t *set = json_object();
+	int i;
+
+	for (i = 0; i < db_res_rows(res); i++)
+		add_customer(set, db_res_value(res, i, col));
+	return set;
+}
+
 /*
  * One transaction: claims up to max pending markers (of tenant_id, waiting
  * for markers another transaction holds; or of any one tenant, skipping
@@ -422,7 +453,7 @@ static int pending_once(struct db_conn *conn, const char *tenant_id, long max,
 	char limit[24];
 	const char *params[2] = {tenant_id, limit};
 	struct db_res *res = NULL;
-	json_t *ids = NULL;
+	json_t *ids = NULL, *customers = NULL;
 	int rc = -1;
 
 	*claimed = 0;
@@ -438,8 +469,9 @@ static int pending_once(struct db_conn *conn, const char *tenant_id, long max,
 	*claimed = db_res_rows(res);
 	if (*claimed > 0) {
 		ids = claimed_ids(res, 1);
+		customers = claimed_customers(res, 2);
 		if ((rc = derive_conversations(conn, db_res_value(res, 0, 0),
-					       ids, 0, err)) != 0)
+					       ids, customers, 0, err)) != 0)
 			goto out;
 	}
 	rc = db_commit(conn, err);
@@ -447,6 +479,7 @@ out:
 	if (rc != 0)
 		db_rollback(conn);
 	json_decref(ids);
+	json_decref(customers);
 	db_res_free(res);
 	return rc;
 }
@@ -513,7 +546,7 @@ static int rebuild_page(struct db_conn *conn, const char *tenant_id,
 	if ((rc = db_begin(conn, err)) < 0)
 		return rc;
 	/* everything is recomputed: all their customers' repeat gaps too */
-	rc = derive_conversations(conn, tenant_id, ids, 1, err);
+	rc = derive_conversations(conn, tenant_id, ids, NULL, 1, err);
 	if (rc == 0)
 		rc = db_commit(conn, err);
 	if (rc != 0)
