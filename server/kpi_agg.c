@@ -527,6 +527,25 @@ static char *filter_array(const struct kpi_filter *f, int out)
 
 /* -- running ------------------------------------------------------------- */
 
+/*
+ * Runs query id with params, adds its rows to p, then frees the n
+ * strings of owned. 0 or -1 with err.
+ */
+static int run_into(struct db_conn *conn, struct plan *p, enum query_id id,
+		    const char *const *params, char **owned, int n,
+		    struct err *err)
+{
+	struct db_res *res = db_exec(conn, id, params, err);
+	int i, rc = res ? 0 : -1;
+
+	if (res)
+		add_rows(p, res);
+	db_res_free(res);
+	for (i = 0; i < n; i++)
+		free(owned[i]);
+	return rc;
+}
+
 static int run_facts(struct db_conn *conn, struct plan *p,
 		     const struct times *lo, const struct times *hi,
 		     struct err *err)
@@ -534,8 +553,7 @@ static int run_facts(struct db_conn *conn, struct plan *p,
 	const struct kpi_query *q = p->q;
 	char from[TIME_BUF_LEN], *owned[2 * KPI_KEY_COUNT + 2];
 	const char *params[27];
-	struct db_res *res;
-	int i, rc;
+	int i;
 
 	memset(params, 0, sizeof(params));
 	params[0] = q->tenant_id;
@@ -552,14 +570,8 @@ static int run_facts(struct db_conn *conn, struct plan *p,
 	params[24] = p->percentiles ? "true" : "false";
 	params[25] = owned[2 * KPI_KEY_COUNT] = time_array(lo);
 	params[26] = owned[2 * KPI_KEY_COUNT + 1] = time_array(hi);
-	res = db_exec(conn, Q_KPI_FACTS, params, err);
-	rc = res ? 0 : -1;
-	if (res)
-		add_rows(p, res);
-	db_res_free(res);
-	for (i = 0; i < 2 * KPI_KEY_COUNT + 2; i++)
-		free(owned[i]);
-	return rc;
+	return run_into(conn, p, Q_KPI_FACTS, params, owned,
+			2 * KPI_KEY_COUNT + 2, err);
 }
 
 static int run_rollup(struct db_conn *conn, struct plan *p,
@@ -571,8 +583,7 @@ static int run_rollup(struct db_conn *conn, struct plan *p,
 	const struct kpi_query *q = p->q;
 	char from[TIME_BUF_LEN], *owned[8];
 	const char *params[14];
-	struct db_res *res;
-	int i, rc;
+	int i;
 
 	memset(params, 0, sizeof(params));
 	params[0] = q->tenant_id;
@@ -589,14 +600,7 @@ static int run_rollup(struct db_conn *conn, struct plan *p,
 	params[11] = p->percentiles ? "true" : "false";
 	params[12] = owned[6] = time_array(days);
 	params[13] = owned[7] = time_array(hours);
-	res = db_exec(conn, Q_KPI_ROLLUP, params, err);
-	rc = res ? 0 : -1;
-	if (res)
-		add_rows(p, res);
-	db_res_free(res);
-	for (i = 0; i < 8; i++)
-		free(owned[i]);
-	return rc;
+	return run_into(conn, p, Q_KPI_ROLLUP, params, owned, 8, err);
 }
 
 int kpi_agg_run(struct db_conn *conn, const struct kpi_query *q,
