@@ -546,6 +546,21 @@ static int run_into(struct db_conn *conn, struct plan *p, enum query_id id,
 	return rc;
 }
 
+/*
+ * The parameters both state queries start with: $1 tenant, $2 from (the
+ * bucket origin, formatted into from), $3 $4 group keys (NULL: none).
+ */
+static void first_params(const struct kpi_query *q, const char **params,
+			 char from[TIME_BUF_LEN])
+{
+	int i;
+
+	params[0] = q->tenant_id;
+	params[1] = time_format_ms(q->from_ms, from);
+	for (i = 0; i < q->ngroup; i++)
+		params[2 + i] = kpi_key_name(q->group_by[i]);
+}
+
 static int run_facts(struct db_conn *conn, struct plan *p,
 		     const struct times *lo, const struct times *hi,
 		     struct err *err)
@@ -556,10 +571,7 @@ static int run_facts(struct db_conn *conn, struct plan *p,
 	int i;
 
 	memset(params, 0, sizeof(params));
-	params[0] = q->tenant_id;
-	params[1] = time_format_ms(q->from_ms, from);
-	for (i = 0; i < q->ngroup; i++)
-		params[2 + i] = kpi_key_name(q->group_by[i]);
+	first_params(q, params, from);
 	for (i = 0; i < KPI_KEY_COUNT; i++) {
 		params[4 + i] = owned[i] = filter_array(&q->filters[i], 0);
 		params[13 + i] = owned[KPI_KEY_COUNT + i] =
@@ -586,10 +598,7 @@ static int run_rollup(struct db_conn *conn, struct plan *p,
 	int i;
 
 	memset(params, 0, sizeof(params));
-	params[0] = q->tenant_id;
-	params[1] = time_format_ms(q->from_ms, from);
-	for (i = 0; i < q->ngroup; i++)
-		params[2 + i] = kpi_key_name(q->group_by[i]);
+	first_params(q, params, from);
 	for (i = 0; i < 3; i++) {
 		params[4 + i] = owned[i] =
 		    filter_array(&q->filters[keys[i]], 0);
