@@ -136,33 +136,65 @@ static void add_code(struct acc *a, long code, long count)
 	a->codes[a->ncodes++] = (uint32_t)count;
 }
 
-/*
- * Calls fn for each whole number in text (separators: anything else);
- * pairs: two at a time (code, count), else each with count 1.
- */
-static void each_code(const char *text, int pairs, long window_h, struct acc *a,
-		      int gaps)
+/* A histogram code (gaps == 0) or a gap code with its count. */
+static void add_pair(struct acc *a, long code, long count, int gaps,
+		     long window_h)
 {
-	long v[2], k;
-	int have = 0;
+	if (!gaps)
+		add_code(a, code, count);
+	else if (code % 1024 <= window_h && code / 1024 < GAP_KINDS)
+		a->hits[code / 1024] += count;
+}
+
+/* Each whole number in text (separators: anything else), counted once. */
+static void each_code(const char *text, long window_h, struct acc *a, int gaps)
+{
 	char *end;
+	long v;
 
 	while (text && *text) {
 		if (*text < '0' || *text > '9') {
 			text++;
 			continue;
 		}
-		v[have++] = strtol(text, &end, 10);
+		v = strtol(text, &end, 10);
 		text = end;
-		if (pairs && have < 2)
-			continue;
-		k = pairs ? v[1] : 1;
-		have = 0;
-		if (!gaps) {
-			add_code(a, v[0], k);
-		} else if (v[0] % 1024 <= window_h && v[0] / 1024 < GAP_KINDS) {
-			a->hits[v[0] / 1024] += k;
-		}
+		add_pair(a, v, 1, gaps, window_h);
+	}
+}
+
+/* n hex digits at s as a number; -1 when one is not a hex digit. */
+static long hex_number(const char *s, int n)
+{
+	long v = 0;
+	int i, d;
+
+	for (i = 0; i < n; i++) {
+		if ((d = hex_digit(s[i])) < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/*
+ * Packed pairs (queries.def, KPI_PAIRS) as PostgreSQL sends a bytea:
+ * "\x", then 12 hex digits per pair, a 2-byte code and a 4-byte count.
+ */
+static void each_packed(const char *hex, long window_h, struct acc *a, int gaps)
+{
+	long code, count;
+	size_t len, i;
+
+	if (!hex || hex[0] != '\\' || hex[1] != 'x')
+		return;
+	len = strlen(hex += 2);
+	for (i = 0; i + 12 <= len; i += 12) {
+		code = hex_number(hex + i, 4);
+		count = hex_number(hex + i + 4, 8);
+		if (code < 0 || count < 0)
+			return;
+		add_pair(a, code, count, gaps, window_h);
 	}
 }
 
@@ -180,12 +212,12 @@ static void add_rows(struct plan *p, const struct db_res *res)
 		for (i = 0; i < S_COUNT; i++)
 			if ((v = db_res_value(res, r, COL_STATES + i)))
 				a->s[i] += strtod(v, NULL);
-		each_code(db_res_value(res, r, COL_HCODES), 0, 0, a, 0);
-		each_code(db_res_value(res, r, COL_HPAIRS), 1, 0, a, 0);
-		each_code(db_res_value(res, r, COL_GCODES), 0,
-			  p->q->window_hours, a, 1);
-		each_code(db_res_value(res, r, COL_GPAIRS), 1,
-			  p->q->window_hours, a, 1);
+		each_code(db_res_value(res, r, COL_HCODES), 0, a, 0);
+		each_packed(db_res_value(res, r, COL_HPAIRS), 0, a, 0);
+		each_code(db_res_value(res, r, COL_GCODES), p->q->window_hours,
+			  a, 1);
+		each_packed(db_res_value(res, r, COL_GPAIRS),
+			    p->q->window_hours, a, 1);
 	}
 }
 
@@ -197,29 +229,61 @@ static double ratio(double sum, double n)
 	return n > 0 ? sum / n : NAN;
 }
 
-/* p50 and p90 of the metric m over the streams in mask (bit per stream). */
-static void percentiles(const struct acc *a, int m, int mask, uint32_t *hist,
-			double out[2])
-{
-	long n = 0;
-	size_t i;
-	int scope, b;
+/*
+ * Histograms of one group: dense (NSCOPES x NBUCKETS counts, all zero
+ * between groups) and a merge buffer of NBUCKETS.
+ */
+struct hists {
+	uint32_t *dense, *merged;
+};
 
-	memset(hist, 0, NBUCKETS * sizeof(*hist));
-	for (i = 0; i + 1 < a->ncodes; i += 2) {
-		scope = (int)(a->codes[i] / NBUCKETS);
-		b = (int)(a->codes[i] % NBUCKETS);
-		if (scope / 4 != m || !(mask & (1 << (scope % 4))))
-			continue;
-		hist[b] += a->codes[i + 1];
-		n += a->codes[i + 1];
-	}
-	out[0] = kpi_hist_percentile(hist, n, 0.5);
-	out[1] = kpi_hist_percentile(hist, n, 0.9);
+/* Adds the group's histogram pairs to h->dense (or, undo, clears them). */
+static void hists_fill(struct hists *h, const struct acc *a, int undo)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < a->ncodes; i += 2)
+		h->dense[a->codes[i]] =
+		    undo ? 0 : h->dense[a->codes[i]] + a->codes[i + 1];
 }
 
-static void finish_durations(const struct acc *a, struct kpi_group *g, int pct,
-			     uint32_t *hist)
+/* The histogram of metric m in stream s. */
+static const uint32_t *scope_hist(const struct hists *h, int m, int s)
+{
+	return h->dense + (size_t)(m * 4 + s) * NBUCKETS;
+}
+
+/* p50 and p90 of the metric m over the streams in mask (bit per stream). */
+static void percentiles(struct hists *h, int m, int mask, double out[2])
+{
+	const uint32_t *src = NULL, *one;
+	long n = 0;
+	int s, b, nsrc = 0;
+
+	for (s = 0; s < 4; s++)
+		if (mask & (1 << s)) {
+			src = scope_hist(h, m, s);
+			nsrc++;
+		}
+	if (nsrc > 1) { /* several streams: merge them */
+		memset(h->merged, 0, NBUCKETS * sizeof(*h->merged));
+		for (s = 0; s < 4; s++) {
+			if (!(mask & (1 << s)))
+				continue;
+			one = scope_hist(h, m, s);
+			for (b = 0; b < NBUCKETS; b++)
+				h->merged[b] += one[b];
+		}
+		src = h->merged;
+	}
+	for (b = 0; src && b < NBUCKETS; b++)
+		n += src[b];
+	out[0] = kpi_hist_percentile(src, n, 0.5);
+	out[1] = kpi_hist_percentile(src, n, 0.9);
+}
+
+static void finish_durations(const struct acc *a, struct kpi_group *g,
+			     struct hists *h)
 {
 	static const int first[3] = {K_TTFR_ALL_PCT, K_TTR_ALL_PCT,
 				     K_TTE_ALL_PCT};
@@ -234,14 +298,14 @@ static void finish_durations(const struct acc *a, struct kpi_group *g, int pct,
 			g->v[col + 1] = ratio(a->s[st], a->s[st + 1]);
 			g->v[col + 2] = a->s[st + 1];
 			g->pct[col][0] = g->pct[col][1] = NAN;
-			if (pct)
-				percentiles(a, m, sc ? 1 << (sc - 1) : 0xf,
-					    hist, g->pct[col]);
+			if (h)
+				percentiles(h, m, sc ? 1 << (sc - 1) : 0xf,
+					    g->pct[col]);
 		}
 }
 
-static void finish(const struct acc *a, struct kpi_group *g, int pct,
-		   uint32_t *hist)
+/* The group's columns from its states; percentiles when h is given. */
+static void finish(const struct acc *a, struct kpi_group *g, struct hists *h)
 {
 	static const struct {
 		int k, s;
@@ -297,14 +361,17 @@ static void finish(const struct acc *a, struct kpi_group *g, int pct,
 	g->v[K_TRUE_RESOLVED] = a->s[S_TR_CLEAN] - (double)a->hits[0];
 	g->v[K_REOPENED] = (double)a->hits[1];
 	g->v[K_FCR] = a->s[S_FCR_BASE] - (double)a->hits[2];
-	finish_durations(a, g, pct, hist);
+	if (h)
+		hists_fill(h, a, 0);
+	finish_durations(a, g, h);
 	g->v[K_TURNS_MEAN] = ratio(a->s[S_TURNS_SUM], a->s[S_TURNS_N]);
 	g->v[K_TURNS_P50] = NAN;
-	if (pct) {
+	if (h) {
 		double tp[2];
 
-		percentiles(a, 3, 0xf, hist, tp);
+		percentiles(h, 3, 0xf, tp);
 		g->v[K_TURNS_P50] = tp[0];
+		hists_fill(h, a, 1);
 	}
 	for (k = 0; k < 3; k++)
 		g->v[csat[k][0]] =
@@ -586,6 +653,29 @@ static int run_facts(struct db_conn *conn, struct plan *p,
 			2 * KPI_KEY_COUNT + 2, err);
 }
 
+/* Whether q groups or filters by key k. */
+static int uses_key(const struct kpi_query *q, int k)
+{
+	int i;
+
+	for (i = 0; i < q->ngroup; i++)
+		if (q->group_by[i] == k)
+			return 1;
+	return q->filters[k].nin >= 0 || q->filters[k].nout > 0;
+}
+
+/*
+ * The coarsest rollup level with every key q uses (migration 0010): a bit
+ * for each key its rows keep, 2 channel and 1 agent_version.
+ */
+static const char *rollup_level(const struct kpi_query *q)
+{
+	static const char *const names[4] = {"0", "1", "2", "3"};
+
+	return names[(uses_key(q, KPI_KEY_CHANNEL) ? 2 : 0) |
+		     (uses_key(q, KPI_KEY_AGENT_VERSION) ? 1 : 0)];
+}
+
 static int run_rollup(struct db_conn *conn, struct plan *p,
 		      const struct times *days, const struct times *hours,
 		      struct err *err)
@@ -594,7 +684,7 @@ static int run_rollup(struct db_conn *conn, struct plan *p,
 				    KPI_KEY_STREAM};
 	const struct kpi_query *q = p->q;
 	char from[TIME_BUF_LEN], *owned[8];
-	const char *params[14];
+	const char *params[15];
 	int i;
 
 	memset(params, 0, sizeof(params));
@@ -609,6 +699,7 @@ static int run_rollup(struct db_conn *conn, struct plan *p,
 	params[11] = p->percentiles ? "true" : "false";
 	params[12] = owned[6] = time_array(days);
 	params[13] = owned[7] = time_array(hours);
+	params[14] = rollup_level(q);
 	return run_into(conn, p, Q_KPI_ROLLUP, params, owned, 8, err);
 }
 
@@ -620,7 +711,7 @@ int kpi_agg_run(struct db_conn *conn, const struct kpi_query *q,
 	struct times mdays = {NULL, 0, 0}, days = {NULL, 0, 0};
 	struct times hours = {NULL, 0, 0}, lo = {NULL, 0, 0}, hi = {NULL, 0, 0};
 	struct plan p = {q, percentiles, NULL, 0, 0};
-	uint32_t *hist = NULL;
+	struct hists h = {NULL, NULL};
 	int i, rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -640,14 +731,17 @@ int kpi_agg_run(struct db_conn *conn, const struct kpi_query *q,
 		goto out;
 	r->n = p.n;
 	r->groups = xcalloc(p.n ? p.n : 1, sizeof(*r->groups));
-	hist = xmalloc(NBUCKETS * sizeof(*hist));
+	if (percentiles) {
+		h.dense = xcalloc((size_t)NSCOPES * NBUCKETS, sizeof(*h.dense));
+		h.merged = xmalloc(NBUCKETS * sizeof(*h.merged));
+	}
 	for (i = 0; i < p.n; i++) {
 		r->groups[i].bucket_ms = p.accs[i].bucket_ms;
 		r->groups[i].offset_s = p.accs[i].offset_s;
 		r->groups[i].g[0] = p.accs[i].g[0];
 		r->groups[i].g[1] = p.accs[i].g[1];
 		p.accs[i].g[0] = p.accs[i].g[1] = NULL;
-		finish(&p.accs[i], &r->groups[i], percentiles, hist);
+		finish(&p.accs[i], &r->groups[i], percentiles ? &h : NULL);
 	}
 	if (r->n)
 		qsort(r->groups, r->n, sizeof(*r->groups), cmp_group);
@@ -659,7 +753,8 @@ out:
 		free(p.accs[i].codes);
 	}
 	free(p.accs);
-	free(hist);
+	free(h.dense);
+	free(h.merged);
 	free(bounds.t);
 	free(mhours.t);
 	free(mdays.t);

@@ -16,6 +16,7 @@
 #define HOUR_MS 3600000LL
 #define DAY_MS (24 * HOUR_MS)
 #define REBUILD_WAIT_MS 60000
+#define REBUILD_ATTEMPTS 5
 
 static int cmp_i64(const void *x, const void *y)
 {
@@ -169,21 +170,30 @@ int rollup_rebuild(struct db *db, const char *tenant_id, struct err *err)
 {
 	const char *params[1] = {tenant_id};
 	struct db_conn *conn;
-	int done, waited, rc = -1;
+	int done, waited, attempt, retry, rc = -1;
 	long left;
 
 	if (!(conn = db_acquire(db, err)))
 		return -1;
-	if (db_begin(conn, err) < 0)
-		goto out;
-	if (exec_free(conn, Q_ROLLUP_CLEAR_TENANT, params, err) < 0 ||
-	    exec_free(conn, Q_MARKS_ALL, params, err) < 0 ||
-	    db_commit(conn, err) < 0) {
-		db_rollback(conn);
-		goto out;
+	/*
+	 * A worker refreshing one of the tenant's hours meanwhile may
+	 * deadlock with the clear (each holds rows the other wants): the
+	 * loser rolls back, and the clear runs again.
+	 */
+	for (attempt = 0; rc < 0 && attempt < REBUILD_ATTEMPTS; attempt++) {
+		if (db_begin(conn, err) < 0)
+			break;
+		if (exec_free(conn, Q_ROLLUP_CLEAR_TENANT, params, err) < 0 ||
+		    exec_free(conn, Q_MARKS_ALL, params, err) < 0 ||
+		    db_commit(conn, err) < 0) {
+			retry = db_retryable(conn);
+			db_rollback(conn);
+			if (!retry)
+				break;
+			continue;
+		}
+		rc = 0;
 	}
-	rc = 0;
-out:
 	db_release(db, conn);
 	/* the worker may be refreshing some of them too: wait for it */
 	for (waited = 0; rc == 0 && waited < REBUILD_WAIT_MS;) {

@@ -299,7 +299,10 @@ Test(cli, rebuild_facts_rollups_only_rebuilds_the_kpi_rollups)
 		 " AND span = 'h' AND s_n = 1",
 		 h.tenant_id);
 	psql_line(sql, line, sizeof(line));
-	cr_assert_str_eq(line, "1", "the hour of the conversation is built");
+	cr_assert_str_eq(line, "4",
+			 "the hour of the conversation is built, one row per "
+			 "rollup level (cell, by channel, by agent_version, "
+			 "by stream only)");
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM kpi_marks WHERE tenant_id = '%s'",
 		 h.tenant_id);
