@@ -9,7 +9,7 @@ DELETE FROM kpi_rollup;
 ALTER TABLE kpi_rollup ADD COLUMN lvl smallint NOT NULL DEFAULT 3;
 ALTER TABLE kpi_rollup DROP CONSTRAINT kpi_rollup_pkey;
 ALTER TABLE kpi_rollup
-	ADD PRIMARY KEY (tenant_id, span, lvl, t, channel, agent_version, stream);
+	ADD PRIMARY KEY (tenant_id, span, t, lvl, channel, agent_version, stream);
 
 -- Every hour with conversations is built again, levels included, by the
 -- worker; until then queries read the facts there, exactly as before.

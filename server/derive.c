@@ -142,88 +142,6 @@ static void widen(json_t *affected, const char *customer, int64_t t)
 		json_array_set_new(span, 1, json_integer(t));
 }
 
-/*
- * Recomputes and stores the facts of the conversations in convs (a JSON
- * array of ids) from all their events, inside the caller's transaction.
- * lock holds their rows before (Q_CONV_LOCK; NULL: treat all as changed).
- * Conversations whose repeat-contact inputs changed go to changed, and
- * the starts involved (old and new) widen their customers' spans in
- * affected (see widen). Every start, old and new, goes to times. With
- * locked (the customers this transaction holds), returns 1 when a
- * conversation now belongs to another customer.
- */
-static int refresh_facts(struct db_conn *conn, const char *tenant_id,
-			 json_t *convs, const struct db_res *lock,
-			 const json_t *locked, json_t *affected,
-			 json_t *changed, json_t *times, struct err *err)
-{
-	struct db_res *res = NULL, *up = NULL;
-	struct event *evs = NULL;
-	json_t *rows = json_array(), *old = json_object(), *v;
-	char *ids = text_array(convs), *rows_text = NULL;
-	const char *params[2] = {tenant_id, ids};
-	struct facts f;
-	int n, i, start, r, rc = -1;
-
-	for (i = 0; lock && i < db_res_rows(lock); i++)
-		json_object_set_new(old, db_res_value(lock, i, LOCK_ID),
-				    json_integer(i));
-	if (!(res = db_exec(conn, Q_EVENTS_FOR_FACTS, params, err)))
-		goto out;
-	n = db_res_rows(res);
-	evs = xcalloc(n ? n : 1, sizeof(*evs));
-	for (i = 0; i < n; i++)
-		event_from_row(res, i, &evs[i]);
-	/* rows come ordered by conversation: one run of rows per conversation
-	 */
-	for (start = 0, i = 1; i <= n; i++) {
-		if (i < n && strcmp(evs[i].conversation_id,
-				    evs[start].conversation_id) == 0)
-			continue;
-		facts_compute(evs + start, i - start, &f);
-		/* an event stored since the claim named a customer not locked
-		 */
-		if (locked && f.customer_id &&
-		    !json_object_get(locked, f.customer_id)) {
-			rc = 1;
-			goto out;
-		}
-		json_array_append_new(rows, facts_to_json(&f));
-		v = json_object_get(old, f.conversation_id);
-		r = v ? (int)json_integer_value(v) : -1;
-		/* its rollup hours, before and after, are stale now */
-		json_array_append_new(times, json_integer(f.started_at));
-		if (r >= 0 && db_res_value(lock, r, LOCK_STARTED))
-			json_array_append_new(
-			    times,
-			    json_integer(db_res_i64(lock, r, LOCK_STARTED)));
-		if (repeat_inputs_changed(&f, lock, r)) {
-			json_array_append_new(changed,
-					      json_string(f.conversation_id));
-			widen(affected, f.customer_id, f.started_at);
-			if (r >= 0)
-				widen(affected,
-				      db_res_value(lock, r, LOCK_CUSTOMER),
-				      db_res_i64(lock, r, LOCK_STARTED));
-		}
-		start = i;
-	}
-	rows_text = json_text(rows);
-	params[1] = rows_text;
-	if (!(up = db_exec(conn, Q_FACTS_UPSERT, params, err)))
-		goto out;
-	rc = 0;
-out:
-	db_res_free(up);
-	db_res_free(res);
-	free(evs);
-	free(rows_text);
-	free(ids);
-	json_decref(rows);
-	json_decref(old);
-	return rc;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -249,15 +167,135 @@ static char *sorted_keys(json_t *set)
 }
 
 /*
+ * Locks the customers of set (sorted, until COMMIT) for tenant_id.
+ */
+static int lock_customers(struct db_conn *conn, const char *tenant_id,
+			  json_t *set, struct err *err)
+{
+	char *sorted;
+	const char *params[2] = {tenant_id, NULL};
+	struct db_res *res;
+
+	if (!json_object_size(set))
+		return 0;
+	params[1] = sorted = sorted_keys(set);
+	res = db_exec(conn, Q_CUSTOMER_LOCK, params, err);
+	free(sorted);
+	db_res_free(res);
+	return res ? 0 : -1;
+}
+
+/*
+ * Locks the customers of late, found after the first lock (an event or a
+ * conversation stored meanwhile names them), and adds them to locked.
+ * Locking out of order may deadlock with another derivation; PostgreSQL
+ * then aborts one of them, which derive_pending retries. Before, such a
+ * claim was retried from the start, and under steady batch ingest it
+ * met a new late customer on every attempt.
+ */
+static int lock_late(struct db_conn *conn, const char *tenant_id, json_t *late,
+		     json_t *locked, struct err *err)
+{
+	if (lock_customers(conn, tenant_id, late, err) < 0)
+		return -1;
+	json_object_update(locked, late);
+	return 0;
+}
+
+/*
+ * Recomputes and stores the facts of the conversations in convs (a JSON
+ * array of ids) from all their events, inside the caller's transaction.
+ * lock holds their rows before (Q_CONV_LOCK; NULL: treat all as changed).
+ * Conversations whose repeat-contact inputs changed go to changed, and
+ * the starts involved (old and new) widen their customers' spans in
+ * affected (see widen). Every start, old and new, goes to times. With
+ * locked (the customers this transaction holds), a customer that an
+ * event stored since the claim names is locked too (lock_late).
+ */
+static int refresh_facts(struct db_conn *conn, const char *tenant_id,
+			 json_t *convs, const struct db_res *lock,
+			 json_t *locked, json_t *affected, json_t *changed,
+			 json_t *times, struct err *err)
+{
+	struct db_res *res = NULL, *up = NULL;
+	struct event *evs = NULL;
+	json_t *rows = json_array(), *old = json_object(), *v;
+	json_t *late = json_object();
+	char *ids = text_array(convs), *rows_text = NULL;
+	const char *params[2] = {tenant_id, ids};
+	struct facts f;
+	int n, i, start, r, rc = -1;
+
+	for (i = 0; lock && i < db_res_rows(lock); i++)
+		json_object_set_new(old, db_res_value(lock, i, LOCK_ID),
+				    json_integer(i));
+	if (!(res = db_exec(conn, Q_EVENTS_FOR_FACTS, params, err)))
+		goto out;
+	n = db_res_rows(res);
+	evs = xcalloc(n ? n : 1, sizeof(*evs));
+	for (i = 0; i < n; i++)
+		event_from_row(res, i, &evs[i]);
+	/* rows come ordered by conversation: one run of rows per conversation
+	 */
+	for (start = 0, i = 1; i <= n; i++) {
+		if (i < n && strcmp(evs[i].conversation_id,
+				    evs[start].conversation_id) == 0)
+			continue;
+		facts_compute(evs + start, i - start, &f);
+		/* an event stored since the claim named a customer not locked
+		 */
+		if (locked && f.customer_id &&
+		    !json_object_get(locked, f.customer_id))
+			add_customer(late, f.customer_id);
+		json_array_append_new(rows, facts_to_json(&f));
+		v = json_object_get(old, f.conversation_id);
+		r = v ? (int)json_integer_value(v) : -1;
+		/* its rollup hours, before and after, are stale now */
+		json_array_append_new(times, json_integer(f.started_at));
+		if (r >= 0 && db_res_value(lock, r, LOCK_STARTED))
+			json_array_append_new(
+			    times,
+			    json_integer(db_res_i64(lock, r, LOCK_STARTED)));
+		if (repeat_inputs_changed(&f, lock, r)) {
+			json_array_append_new(changed,
+					      json_string(f.conversation_id));
+			widen(affected, f.customer_id, f.started_at);
+			if (r >= 0)
+				widen(affected,
+				      db_res_value(lock, r, LOCK_CUSTOMER),
+				      db_res_i64(lock, r, LOCK_STARTED));
+		}
+		start = i;
+	}
+	if (lock_late(conn, tenant_id, late, locked, err) < 0)
+		goto out;
+	rows_text = json_text(rows);
+	params[1] = rows_text;
+	if (!(up = db_exec(conn, Q_FACTS_UPSERT, params, err)))
+		goto out;
+	rc = 0;
+out:
+	json_decref(late);
+	db_res_free(up);
+	db_res_free(res);
+	free(evs);
+	free(rows_text);
+	free(ids);
+	json_decref(rows);
+	json_decref(old);
+	return rc;
+}
+
+/*
  * Locks conversations ids (a text[] literal) for this transaction, and
  * before them the customers they belong to now plus those in customers
  * (a set; may be extended), so that whoever changes a customer's
  * conversations holds that customer: the repeat gaps of all of them can
  * then be recomputed without racing another transaction. *lock gets the
  * rows as they were. The customers come from the conversation rows, and
- * with from_events from all their events too. Returns 0, -1 with err,
- * or 1 when a conversation moved to another customer meanwhile (try
- * again).
+ * with from_events from all their events too; a customer a row names
+ * that neither has (a derivation committed meanwhile) is locked late.
+ * Returns 0, or -1 with err.
  */
 static int lock_conversations(struct db_conn *conn, const char *tenant_id,
 			      const char *ids, json_t *customers,
@@ -265,8 +303,8 @@ static int lock_conversations(struct db_conn *conn, const char *tenant_id,
 			      struct err *err)
 {
 	const char *params[2] = {tenant_id, ids};
+	json_t *late = json_object();
 	struct db_res *res;
-	char *sorted = NULL;
 	const char *c;
 	int i, rc = -1;
 
@@ -275,31 +313,26 @@ static int lock_conversations(struct db_conn *conn, const char *tenant_id,
 			    from_events ? Q_CONV_CUSTOMERS_EVENTS
 					: Q_CONV_CUSTOMERS,
 			    params, err)))
-		return -1;
+		goto out;
 	for (i = 0; i < db_res_rows(res); i++)
 		add_customer(customers, db_res_value(res, i, 0));
 	db_res_free(res);
-	if (json_object_size(customers)) {
-		sorted = sorted_keys(customers);
-		params[1] = sorted;
-		if (!(res = db_exec(conn, Q_CUSTOMER_LOCK, params, err)))
-			goto out;
-		db_res_free(res);
-		params[1] = ids;
-	}
+	if (lock_customers(conn, tenant_id, customers, err) < 0)
+		goto out;
 	if (!(res = db_exec(conn, Q_CONV_ENSURE, params, err)))
 		goto out;
 	db_res_free(res);
 	if (!(*lock = db_exec(conn, Q_CONV_LOCK, params, err)))
 		goto out;
-	rc = 0;
+	/* a derivation committed since moved a conversation to a customer */
 	for (i = 0; i < db_res_rows(*lock); i++) {
 		c = db_res_value(*lock, i, LOCK_CUSTOMER);
 		if (c && !json_object_get(customers, c))
-			rc = 1;
+			add_customer(late, c);
 	}
+	rc = lock_late(conn, tenant_id, late, customers, err);
 out:
-	free(sorted);
+	json_decref(late);
 	return rc;
 }
 
@@ -378,8 +411,8 @@ out:
  * up to date inside the caller's transaction, with the repeat gaps of
  * every customer whose inputs changed (all, all their customers).
  * claimed: the customers of the claimed pending marks' events (a set), or
- * NULL to take them from all the conversations' events. 0, -1 with err,
- * or 1 when a conversation moved to a customer not locked (try again).
+ * NULL to take them from all the conversations' events. 0, or -1 with
+ * err.
  */
 static int derive_conversations(struct db_conn *conn, const char *tenant_id,
 				json_t *ids, json_t *claimed, int all,
@@ -445,7 +478,7 @@ static json_t *claimed_customers(const struct db_res *res, int col)
  * One transaction: claims up to max pending markers (of tenant_id, waiting
  * for markers another transaction holds; or of any one tenant, skipping
  * those) and derives their conversations. *claimed gets the markers
- * taken. 0 committed, -1 failed (err), 1 try again.
+ * taken. 0 committed, -1 failed (err).
  */
 static int pending_once(struct db_conn *conn, const char *tenant_id, long max,
 			long *claimed, struct err *err)
@@ -498,12 +531,8 @@ int derive_pending(struct db *db, const char *tenant_id, long max, long *done,
 		if (rc == 0 || (rc < 0 && !db_retryable(conn)))
 			break;
 		log_msg(LOG_WARN, "derive", "attempt %d: %s, retrying", attempt,
-			rc > 0 ? "a conversation changed customer"
-			       : db_last_sqlstate(conn));
+			db_last_sqlstate(conn));
 	}
-	if (rc > 0)
-		rc = err_set(err, API_ERR_DB_UNAVAILABLE, NULL,
-			     "conversations kept changing customer; retry");
 	db_release(db, conn);
 	return rc;
 }
@@ -616,14 +645,8 @@ int derive_rebuild(struct db *db, const char *tenant_id, long *count,
 			    (rc < 0 && !db_retryable(conn)))
 				break;
 		}
-		if (rc != 0) {
-			if (rc > 0)
-				err_set(err, API_ERR_DB_UNAVAILABLE, NULL,
-					"conversations kept changing "
-					"customer; retry");
-			rc = -1;
+		if (rc != 0)
 			goto out;
-		}
 		*count += (long)json_array_size(ids);
 		json_decref(ids);
 		ids = NULL;

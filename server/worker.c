@@ -19,7 +19,9 @@
 #define WORKER_BATCH 500
 #define ROLLUP_BATCH 8
 #define IDLE_MS 20
+#define GATHER_MS 50
 #define ERROR_MS 1000
+#define VACUUM_MS 2000 /* at most one queue vacuum per 2 s of work */
 
 struct worker {
 	struct db *db;
@@ -27,6 +29,8 @@ struct worker {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	bool stop;
+	struct timespec vacuumed; /* last queue vacuum */
+	long work;		  /* rows derived or refreshed since */
 };
 
 /* Waits ms milliseconds or until worker_stop; returns true to go on. */
@@ -51,6 +55,35 @@ static bool pause_for(struct worker *w, long ms)
 	return go;
 }
 
+/*
+ * Vacuums the worker's queue tables (queries.def, Q_QUEUES_VACUUM) once
+ * VACUUM_MS have passed since the last time, if it has done work since.
+ */
+static void vacuum_queues(struct worker *w)
+{
+	struct db_conn *conn;
+	struct db_res *res;
+	struct timespec now;
+	struct err err;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (w->work == 0 ||
+	    (now.tv_sec - w->vacuumed.tv_sec) * 1000 +
+		    (now.tv_nsec - w->vacuumed.tv_nsec) / 1000000 <
+		VACUUM_MS)
+		return;
+	w->vacuumed = now;
+	w->work = 0;
+	if (!(conn = db_acquire(w->db, &err))) {
+		log_msg(LOG_WARN, "worker", "vacuum: %s", err.msg);
+		return;
+	}
+	if (!(res = db_exec(conn, Q_QUEUES_VACUUM, NULL, &err)))
+		log_msg(LOG_WARN, "worker", "vacuum: %s", err.msg);
+	db_res_free(res);
+	db_release(w->db, conn);
+}
+
 static void *run(void *arg)
 {
 	struct worker *w = arg;
@@ -59,7 +92,9 @@ static void *run(void *arg)
 	int refreshed;
 	bool go = true;
 
+	clock_gettime(CLOCK_MONOTONIC, &w->vacuumed);
 	while (go) {
+		vacuum_queues(w);
 		if (derive_pending(w->db, NULL, WORKER_BATCH, &done, &err) <
 		    0) {
 			log_msg(LOG_WARN, "worker", "deriving facts: %s",
@@ -75,7 +110,18 @@ static void *run(void *arg)
 			} else if (refreshed == 0) {
 				go = pause_for(w, IDLE_MS);
 			}
+			w->work += refreshed;
+		} else if (done < WORKER_BATCH / 4) {
+			/*
+			 * A trickle (single-event posts): let marks gather
+			 * for a moment, so that one derivation covers many
+			 * conversations. Reads never wait for this: they
+			 * derive what is pending themselves (derive_sync).
+			 */
+			w->work += done;
+			go = pause_for(w, GATHER_MS);
 		} else {
+			w->work += done;
 			pthread_mutex_lock(&w->mu);
 			go = !w->stop;
 			pthread_mutex_unlock(&w->mu);
