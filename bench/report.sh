@@ -135,14 +135,14 @@ RSS0=$(values rss_start_kb) RSSP=$(values rss_peak_kb) RSS1=$(values rss_after_i
   echo "- **Single-event ingest.** PostgreSQL spent **$(dbus single "$EVS") µs per stored event** in step 3 over"
   echo "  $(awk -F' [|] ' -v n="$REQS" '{ c += $1 } END { printf "%.1f", c / n }' "$OUT/profile_single.txt") statement calls per request, against $(fmt "$(awk -v r="${RAWINS%% *}" 'BEGIN { print 1e6 / r }')") µs per row at the raw single-row INSERT"
   echo "  rate (${M[BENCH_RAW_CONNS]} connections, one commit per row). The largest item is $(top single "$EVS")."
-  echo "- **KPI latency.** Requests read pre-aggregated rollup rows (UTC days and hours per channel,"
-  echo "  agent_version and stream; docs/kpi-rollups.md) wherever they are current and lie inside one"
-  echo "  bucket, and the facts elsewhere. The cost left grows with the rollup rows and their histogram"
-  echo "  pairs, not with the conversations: per scorecard p50 / conversations,"
+  echo "- **KPI latency.** Requests read pre-aggregated rollup rows (UTC days and hours, at the coarsest"
+  echo "  of four levels of channel × agent_version × stream cells that has every key the request uses;"
+  echo "  docs/kpi-rollups.md) wherever they are current and lie inside one bucket, and the facts elsewhere."
+  echo "  The cost grows with the rollup rows and their histogram pairs (days × cells), not with the"
+  echo "  conversations: per scorecard p50 / conversations,"
   values kpi | awk '$2 == 0 { for (i = 3; i <= NF; i++) if ($i ~ /^p50_ms=/) { split($i, a, "=");
-    printf "  %s conversations: %.2f µs per conversation;\n", $1, 1000 * a[2] / $1 } }'
-  echo "  the rest of the gap to 50 ms is the ~95 state sums and the histogram text of ~1,700 day rows"
-  echo "  (docs/kpi-rollups.md lists the next steps)."
+    printf "  %s conversations: %.3f µs per conversation;\n", $1, 1000 * a[2] / $1 } }'
+  echo "  docs/kpi-rollups.md (\"Cost, and what is left\") lists what would make the reads cheaper still."
   echo
   echo "## Checks"
   echo
