@@ -28,7 +28,7 @@ SERVER_SRCS := server/util.c server/err.c server/log.c server/config.c \
                server/worker.c server/kpi.c server/kpi_agg.c \
                server/rollup.c \
                server/migrate.c \
-               server/keys.c server/http.c server/cli.c
+               server/keys.c server/keycache.c server/http.c server/cli.c
 API_SRCS    := api/routes.c api/auth.c api/health.c api/events.c \
                api/conversations.c api/kpis.c api/grafana.c \
                api/grafana_query.c

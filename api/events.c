@@ -21,6 +21,7 @@ struct batch {
 	size_t *raw_len;
 	size_t n;
 	size_t cap;
+	long max_depth; /* deepest nesting an element may have */
 };
 
 static void batch_add(struct batch *b, json_t *doc, const char *raw, size_t len)
@@ -61,7 +62,16 @@ static int parse_one(struct batch *b, const char *text, size_t len,
 
 	while (len && is_ws(text[len - 1]))
 		len--;
-	doc = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	if (b->max_depth && json_text_depth(text, len) > b->max_depth)
+		return err_set(
+		    err, API_ERR_INVALID_JSON, NULL,
+		    "%s %zu nests arrays and objects deeper than %ld "
+		    "levels",
+		    what, ordinal, b->max_depth);
+	/* NUL is let through to be refused with the field that holds it */
+	doc = json_loadb(
+	    text, len,
+	    JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc)
 		return err_set(err, API_ERR_INVALID_JSON, NULL,
 			       "%s %zu is not valid JSON: %s", what, ordinal,
@@ -234,6 +244,49 @@ static json_t *rejection(size_t index, json_t *doc, const struct err *e)
 			 e->field[0] ? e->field : NULL);
 }
 
+/*
+ * Whether ev's ts lies in the acceptance window around now: not more than
+ * TS_MAX_PAST_DAYS before, nor TS_MAX_FUTURE_SECONDS after (a sender's
+ * clock or time zone gone wrong); -1 with err naming ts when not.
+ */
+static int check_window(const struct config *cfg, const struct event *ev,
+			int64_t now, struct err *err)
+{
+	int64_t lo = now - cfg->ts_max_past_days * 86400000LL;
+	int64_t hi = now + cfg->ts_max_future_seconds * 1000LL;
+	char a[TIME_BUF_LEN], b[TIME_BUF_LEN];
+
+	if (ev->ts_ms >= lo && ev->ts_ms <= hi)
+		return 0;
+	return err_set(err, API_ERR_INVALID_FIELD, "ts",
+		       "'ts' must lie between %s (TS_MAX_PAST_DAYS=%ld) and "
+		       "%s (TS_MAX_FUTURE_SECONDS=%ld)",
+		       time_format_ms(lo, a), cfg->ts_max_past_days,
+		       time_format_ms(hi, b), cfg->ts_max_future_seconds);
+}
+
+/*
+ * Every event of the request was rejected: 400, with the first
+ * rejection's code and field, and the whole list as usual.
+ */
+static void reply_all_rejected(struct request *req, json_t *rejected)
+{
+	json_t *first = json_object_get(json_array_get(rejected, 0), "error");
+	json_t *field = json_object_get(first, "field");
+	size_t n = json_array_size(rejected);
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%s; nothing was stored (see 'rejected')",
+		 n == 1 ? "the event was rejected"
+			: "every event of the request was rejected");
+	reply_json(req, 400,
+		   json_pack("{s:{s:O, s:s, s:O?, s:s}, s:i, s:i, s:o}",
+			     "error", "code", json_object_get(first, "code"),
+			     "message", msg, "field", field, "request_id",
+			     request_id(req), "accepted", 0, "duplicates", 0,
+			     "rejected", rejected));
+}
+
 void api_events_post(struct request *req)
 {
 	struct app *app = request_app(req);
@@ -242,15 +295,18 @@ void api_events_post(struct request *req)
 	struct store_item *items = NULL;
 	json_t *rejected = json_array();
 	size_t i, nvalid = 0, accepted = 0;
+	int64_t now = time_now_ms();
 	struct err err;
 
+	b.max_depth = app->cfg.max_json_depth;
 	if (parse_body(req, &b, app->cfg.max_batch_events, &err) < 0)
 		goto fail;
 	items = xcalloc(b.n ? b.n : 1, sizeof(*items));
 	for (i = 0; i < b.n; i++) {
 		struct err e;
 
-		if (event_from_json(b.docs[i], &items[nvalid].ev, &e) < 0) {
+		if (event_from_json(b.docs[i], &items[nvalid].ev, &e) < 0 ||
+		    check_window(&app->cfg, &items[nvalid].ev, now, &e) < 0) {
 			json_array_append_new(rejected,
 					      rejection(i, b.docs[i], &e));
 			continue;
@@ -258,6 +314,11 @@ void api_events_post(struct request *req)
 		items[nvalid].raw = b.raw[i];
 		items[nvalid].raw_len = b.raw_len[i];
 		nvalid++;
+	}
+	if (nvalid == 0 && json_array_size(rejected) > 0) {
+		reply_all_rejected(req, rejected);
+		rejected = NULL;
+		goto out;
 	}
 	if (store_ingest(app->db, auth->tenant_id, items, nvalid, &err) < 0)
 		goto fail;

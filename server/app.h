@@ -9,12 +9,14 @@
 
 #include "config.h"
 #include "db.h"
+#include "keycache.h"
 
 #include <stdint.h>
 
 struct app {
 	struct config cfg;
 	struct db *db;
+	struct keycache *keys; /* API keys seen lately, rate limits */
 	int64_t started_ms;
 };
 

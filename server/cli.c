@@ -38,8 +38,11 @@ static const char usage[] =
     "  migrate                       apply pending database migrations\n"
     "  tenants create NAME [--if-not-exists]\n"
     "                                create a tenant\n"
+    "  tenants limit NAME --rps N [--burst M] | --default\n"
+    "                                set the tenant's per-key rate limit\n"
     "  keys create --tenant NAME --scopes ingest,read,admin\n"
     "                                create an API key (printed once)\n"
+    "  keys list --tenant NAME       list a tenant's keys (last use too)\n"
     "  keys revoke KEY_ID            revoke an API key\n"
     "  keys verify KEY               exit 0 when KEY is a valid key\n"
     "  rebuild-facts [--tenant NAME] [--rollups-only]\n"
@@ -61,19 +64,29 @@ static const struct {
 		"Applies the pending migrations of MIGRATIONS_DIR\n"
 		"(default ./migrations) to DATABASE_URL, each in one\n"
 		"transaction. Safe to run concurrently and repeatedly.\n"},
-    {"tenants", "usage: agentkpi tenants create NAME [--if-not-exists]\n\n"
-		"Creates a tenant: a separate space of events and KPIs.\n"
+    {"tenants", "usage: agentkpi tenants create NAME [--if-not-exists]\n"
+		"       agentkpi tenants limit NAME --rps N [--burst M]\n"
+		"       agentkpi tenants limit NAME --default\n\n"
+		"create makes a tenant: a separate space of events and KPIs.\n"
 		"Names hold letters, digits, '-', '_' and '.'. With\n"
 		"--if-not-exists an existing tenant is not an error.\n"
-		"Prints the tenant id.\n"},
+		"Prints the tenant id.\n"
+		"limit sets how many requests per second each key of the\n"
+		"tenant may make (token bucket; N 0: no limit; M the burst,\n"
+		"default 2 x N); --default returns to RATE_LIMIT_RPS and\n"
+		"RATE_LIMIT_BURST. Servers apply it within KEY_CACHE_MS.\n"},
     {"keys", "usage: agentkpi keys create --tenant NAME --scopes LIST\n"
+	     "       agentkpi keys list --tenant NAME\n"
 	     "       agentkpi keys revoke KEY_ID\n"
 	     "       agentkpi keys verify KEY\n\n"
 	     "create makes an API key for a tenant with scopes from ingest\n"
 	     "(POST events), read (query) and admin; the key is printed once,\n"
 	     "as the last line of stdout, and only its SHA-256 is stored.\n"
-	     "revoke disables a key by its id. verify exits 0 when KEY is\n"
-	     "valid and not revoked, 1 otherwise.\n"},
+	     "list prints each key's id, prefix, scopes, creation, last use\n"
+	     "(to the minute) and revocation, tab-separated, newest first.\n"
+	     "revoke disables a key by its id (servers refuse it within\n"
+	     "KEY_CACHE_MS). verify exits 0 when KEY is valid and not\n"
+	     "revoked, 1 otherwise.\n"},
     {"rebuild-facts",
      "usage: agentkpi rebuild-facts [--tenant NAME] [--rollups-only]\n\n"
      "Recomputes every conversation's facts from its stored events\n"
@@ -152,6 +165,9 @@ struct service *service_start(struct config *cfg, int migrate, struct err *err)
 	svc->app.cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	svc->app.started_ms = time_now_ms();
+	svc->app.keys =
+	    keycache_new(svc->app.cfg.key_cache_ms, svc->app.cfg.rate_limit_rps,
+			 svc->app.cfg.rate_limit_burst);
 	if (check_migrations(&svc->app.cfg, migrate, err) < 0)
 		goto fail;
 	svc->app.db =
@@ -164,6 +180,12 @@ struct service *service_start(struct config *cfg, int migrate, struct err *err)
 	hc.host = host;
 	hc.threads = (int)svc->app.cfg.http_threads;
 	hc.max_body_bytes = svc->app.cfg.max_body_bytes;
+	hc.max_url_bytes = svc->app.cfg.max_url_bytes;
+	hc.max_header_bytes = svc->app.cfg.max_header_bytes;
+	hc.max_query_params = svc->app.cfg.max_query_params;
+	hc.max_connections = svc->app.cfg.max_connections;
+	hc.max_connections_per_ip = svc->app.cfg.max_connections_per_ip;
+	hc.connection_timeout_s = svc->app.cfg.connection_timeout_s;
 	hc.routes = api_routes;
 	hc.nroutes = api_nroutes;
 	hc.authorize = api_authorize;
@@ -195,6 +217,7 @@ void service_stop(struct service *svc)
 	http_stop(svc->http);
 	worker_stop(svc->worker);
 	db_close(svc->app.db);
+	keycache_free(svc->app.keys);
 	config_release(&svc->app.cfg);
 	free(svc);
 }
@@ -261,6 +284,43 @@ out:
 	return rc;
 }
 
+static const char *flag_value(int argc, char **argv, const char *flag);
+static bool has_flag(int argc, char **argv, const char *flag);
+
+/* tenants limit NAME (--rps N [--burst M] | --default) */
+static int tenants_limit(struct db *db, int argc, char **argv, struct err *err)
+{
+	const char *rps_text = flag_value(argc, argv, "--rps");
+	const char *burst_text = flag_value(argc, argv, "--burst");
+	long rps = -1, burst = 0;
+
+	if (has_flag(argc, argv, "--default")) {
+		if (keys_tenant_set_limit(db, argv[2], -1, 0, err) < 0)
+			return -1;
+		printf("tenant '%s': default rate limit\n", argv[2]);
+		return 0;
+	}
+	if (!rps_text || parse_long(rps_text, &rps) < 0 || rps < 0)
+		return err_set(err, API_ERR_INVALID_PARAM, "rps",
+			       "tenants limit needs --rps N (0: no limit) or "
+			       "--default");
+	if (burst_text) {
+		if (parse_long(burst_text, &burst) < 0)
+			return err_set(err, API_ERR_INVALID_PARAM, "burst",
+				       "--burst must be a whole number");
+	} else {
+		burst = rps > 0 ? 2 * rps : 1;
+	}
+	if (keys_tenant_set_limit(db, argv[2], rps, burst, err) < 0)
+		return -1;
+	if (rps == 0)
+		printf("tenant '%s': no rate limit\n", argv[2]);
+	else
+		printf("tenant '%s': %ld requests/s per key, bursts of %ld\n",
+		       argv[2], rps, burst);
+	return 0;
+}
+
 static int cmd_tenants(int argc, char **argv)
 {
 	bool if_not_exists = argc > 3 && !strcmp(argv[3], "--if-not-exists");
@@ -271,12 +331,19 @@ static int cmd_tenants(int argc, char **argv)
 	bool created;
 	int rc = 1;
 
-	if (argc < 3 || strcmp(argv[1], "create") != 0) {
+	if (argc < 3 ||
+	    (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "limit") != 0)) {
 		print_command_help("tenants");
 		return 2;
 	}
 	if (!(db = admin_db(&cfg, 0, &err)))
 		goto out;
+	if (!strcmp(argv[1], "limit")) {
+		if (tenants_limit(db, argc, argv, &err) < 0)
+			goto out;
+		rc = 0;
+		goto out;
+	}
 	if (keys_tenant_create(db, argv[2], if_not_exists, id, &created, &err) <
 	    0)
 		goto out;
@@ -334,6 +401,13 @@ static int keys_create_cmd(struct db *db, int argc, char **argv,
 	return 0;
 }
 
+static void print_key_row(void *arg, const char *const *cols)
+{
+	(void)arg;
+	printf("%s\t%s\t%s\tcreated %s\tlast used %s\trevoked %s\n", cols[0],
+	       cols[1], cols[2], cols[3], cols[4], cols[5]);
+}
+
 static int cmd_keys(int argc, char **argv)
 {
 	struct config cfg;
@@ -344,7 +418,7 @@ static int cmd_keys(int argc, char **argv)
 
 	if (argc < 3 ||
 	    (strcmp(argv[1], "create") && strcmp(argv[1], "revoke") &&
-	     strcmp(argv[1], "verify"))) {
+	     strcmp(argv[1], "verify") && strcmp(argv[1], "list"))) {
 		print_command_help("keys");
 		return 2;
 	}
@@ -352,6 +426,15 @@ static int cmd_keys(int argc, char **argv)
 		goto out;
 	if (!strcmp(argv[1], "create")) {
 		if (keys_create_cmd(db, argc, argv, &err) < 0)
+			goto out;
+	} else if (!strcmp(argv[1], "list")) {
+		if (!flag_value(argc, argv, "--tenant")) {
+			err_set(&err, API_ERR_INVALID_PARAM, "tenant",
+				"keys list needs --tenant NAME");
+			goto out;
+		}
+		if (keys_list(db, flag_value(argc, argv, "--tenant"),
+			      print_key_row, NULL, &err) < 0)
 			goto out;
 	} else if (!strcmp(argv[1], "revoke")) {
 		if (keys_revoke(db, argv[2], &err) < 0)

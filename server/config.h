@@ -15,6 +15,20 @@ struct config {
 	long db_acquire_timeout_ms;
 	long max_body_bytes;
 	long max_batch_events;
+	/* limits on what a request may hold (docs/operations.md, Limits) */
+	long max_url_bytes;
+	long max_header_bytes;
+	long max_query_params;
+	long max_json_depth;
+	long ts_max_past_days;
+	long ts_max_future_seconds;
+	long max_connections;
+	long max_connections_per_ip;
+	long connection_timeout_s;
+	/* per API key token bucket; a tenant's own setting wins (0: none) */
+	long rate_limit_rps;
+	long rate_limit_burst;
+	long key_cache_ms;
 	char *log_level;
 	char *migrations_dir;
 };

@@ -23,6 +23,10 @@ enum api_err {
 	API_ERR_TOO_MANY_EVENTS,    /* 413 too_many_events */
 	API_ERR_UNSUPPORTED_MEDIA,  /* 415 unsupported_media_type */
 	API_ERR_UNPROCESSABLE,	    /* 422 unprocessable */
+	API_ERR_URI_TOO_LONG,	    /* 414 uri_too_long */
+	API_ERR_HEADERS_TOO_LARGE,  /* 431 headers_too_large */
+	API_ERR_TOO_MANY_PARAMS,    /* 400 too_many_parameters */
+	API_ERR_RATE_LIMITED,	    /* 429 rate_limited */
 	API_ERR_INTERNAL,	    /* 500 internal */
 	API_ERR_DB_UNAVAILABLE,	    /* 503 db_unavailable */
 	API_ERR_NOT_READY,	    /* 503 not_ready */

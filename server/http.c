@@ -35,6 +35,7 @@ struct request {
 	char *body;
 	size_t body_len;
 	bool too_large;
+	size_t url_bytes, header_bytes, query_params;
 	char *params[MAX_PATH_PARAMS];
 	int nparams;
 	const char *hdr_name[MAX_EXTRA_HEADERS];
@@ -320,6 +321,28 @@ static bool route_match(const char *pattern, const char *path,
 	return true;
 }
 
+/* Whether the request line or headers exceed a limit (err says which). */
+static bool limit_exceeded(const struct request *req, struct err *err)
+{
+	const struct http_config *cfg = &req->srv->cfg;
+
+	if (req->url_bytes > (size_t)cfg->max_url_bytes)
+		err_set(err, API_ERR_URI_TOO_LONG, NULL,
+			"the URL (path and query) is longer than %ld bytes",
+			cfg->max_url_bytes);
+	else if (req->header_bytes > (size_t)cfg->max_header_bytes)
+		err_set(err, API_ERR_HEADERS_TOO_LARGE, NULL,
+			"the request headers are larger than %ld bytes",
+			cfg->max_header_bytes);
+	else if (req->query_params > (size_t)cfg->max_query_params)
+		err_set(err, API_ERR_TOO_MANY_PARAMS, NULL,
+			"the query holds more than %ld parameters",
+			cfg->max_query_params);
+	else
+		return false;
+	return true;
+}
+
 static void dispatch(struct request *req)
 {
 	const struct http_config *cfg = &req->srv->cfg;
@@ -328,6 +351,10 @@ static void dispatch(struct request *req)
 	struct err err;
 	size_t i;
 
+	if (limit_exceeded(req, &err)) {
+		reply_error(req, &err);
+		return;
+	}
 	for (i = 0; i < cfg->nroutes; i++) {
 		if (!route_match(cfg->routes[i].pattern, req->path, NULL))
 			continue;
@@ -397,6 +424,22 @@ static char *normalize_path(const char *url)
 	return out;
 }
 
+/* Adds the size of one header or query argument to the request's tally. */
+static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	struct request *req = cls;
+	size_t n = strlen(key) + (value ? strlen(value) : 0);
+
+	if (kind == MHD_GET_ARGUMENT_KIND) {
+		req->url_bytes += n + 2; /* '&' or '?', '=' */
+		req->query_params++;
+	} else {
+		req->header_bytes += n + 4; /* ": ", CRLF */
+	}
+	return MHD_YES;
+}
+
 static struct request *request_new(struct http_server *srv,
 				   struct MHD_Connection *conn,
 				   const char *method, const char *url)
@@ -410,6 +453,9 @@ static struct request *request_new(struct http_server *srv,
 	req->method = xstrdup(method);
 	req->path = normalize_path(url);
 	req->start_ms = time_mono_ms();
+	req->url_bytes = strlen(url);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND,
+				  count_value, req);
 	util_uuid(req->rid);
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -531,7 +577,17 @@ struct http_server *http_start(const struct http_config *cfg, struct err *err)
 	    on_mhd_error, srv, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 	    MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+	    on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cfg->connection_timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)cfg->max_connections_per_ip,
+	    /*
+	     * room for the request line and headers up to the limits above,
+	     * so that our JSON errors answer them, not libmicrohttpd's page
+	     */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(cfg->max_url_bytes + cfg->max_header_bytes + 65536),
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_END);
 	if (!srv->daemon) {

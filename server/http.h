@@ -32,6 +32,12 @@ struct http_config {
 	int port;	  /* 0: any free port */
 	int threads;
 	long max_body_bytes;
+	long max_url_bytes;    /* path + query string: 414 above */
+	long max_header_bytes; /* names + values of all headers: 431 */
+	long max_query_params; /* 400 too_many_parameters above */
+	long max_connections;  /* open at once, all clients */
+	long max_connections_per_ip;
+	long connection_timeout_s; /* idle connections are closed */
 	const struct http_route *routes;
 	size_t nroutes;
 	http_authorize_fn authorize; /* called for routes with a scope */

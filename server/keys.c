@@ -160,7 +160,7 @@ int keys_create(struct db *db, const char *tenant_name, int scopes,
 {
 	char tenant_id[37], hash[65], prefix[12], scopes_text[32];
 	const char *params[5] = {key_id, tenant_id, hash, prefix, scopes_text};
-	unsigned char rnd[20];
+	unsigned char rnd[32];
 	bool done;
 
 	if (keys_tenant_find(db, tenant_name, tenant_id, err) < 0)
@@ -193,16 +193,15 @@ int keys_revoke(struct db *db, const char *key_id, struct err *err)
 	return 0;
 }
 
-int keys_authenticate(struct db *db, const char *key_text, struct auth *auth,
-		      struct err *err)
+int keys_authenticate_hash(struct db *db, const char *hash, struct auth *auth,
+			   struct err *err)
 {
 	struct db_conn *conn;
 	struct db_res *res;
-	char hash[65];
 	const char *params[1] = {hash};
+	struct err ignore;
 	int rc = -1;
 
-	keys_hash(key_text, hash);
 	if (!(conn = db_acquire(db, err)))
 		return -1;
 	res = db_exec(conn, Q_KEY_LOOKUP, params, err);
@@ -221,14 +220,81 @@ int keys_authenticate(struct db *db, const char *key_text, struct auth *auth,
 	snprintf(auth->tenant_name, sizeof(auth->tenant_name), "%s",
 		 db_res_value(res, 0, 3));
 	auth->scopes = 0;
-	{
-		struct err ignore;
-
-		keys_parse_scopes(db_res_value(res, 0, 2), &auth->scopes,
-				  &ignore);
-	}
+	keys_parse_scopes(db_res_value(res, 0, 2), &auth->scopes, &ignore);
+	auth->rate_rps = db_res_value(res, 0, 4) ? db_res_int(res, 0, 4) : -1;
+	auth->rate_burst = db_res_value(res, 0, 5) ? db_res_int(res, 0, 5) : -1;
 	rc = 0;
 out:
 	db_res_free(res);
 	return rc;
+}
+
+int keys_authenticate(struct db *db, const char *key_text, struct auth *auth,
+		      struct err *err)
+{
+	char hash[65];
+
+	keys_hash(key_text, hash);
+	return keys_authenticate_hash(db, hash, auth, err);
+}
+
+int keys_mark_used(struct db *db, const char *key_id, struct err *err)
+{
+	const char *params[1] = {key_id};
+	bool found;
+
+	return single_value(db, Q_KEY_USED, params, NULL, 0, &found, err);
+}
+
+int keys_list(struct db *db, const char *tenant_name,
+	      void (*row)(void *arg, const char *const *cols), void *arg,
+	      struct err *err)
+{
+	char tenant_id[37];
+	const char *params[1] = {tenant_id}, *cols[6];
+	struct db_conn *conn;
+	struct db_res *res;
+	int r, c;
+
+	if (keys_tenant_find(db, tenant_name, tenant_id, err) < 0)
+		return -1;
+	if (!(conn = db_acquire(db, err)))
+		return -1;
+	res = db_exec(conn, Q_KEYS_OF_TENANT, params, err);
+	db_release(db, conn);
+	if (!res)
+		return -1;
+	for (r = 0; r < db_res_rows(res); r++) {
+		for (c = 0; c < 6; c++)
+			cols[c] = db_res_value(res, r, c);
+		row(arg, cols);
+	}
+	db_res_free(res);
+	return 0;
+}
+
+int keys_tenant_set_limit(struct db *db, const char *tenant_name, long rps,
+			  long burst, struct err *err)
+{
+	char rps_text[24], burst_text[24];
+	const char *params[3] = {tenant_name, NULL, NULL};
+	bool found;
+
+	if (rps >= 0) {
+		if (rps > 1000000 || burst < 1 || burst > 10000000)
+			return err_set(err, API_ERR_INVALID_PARAM, "rps",
+				       "--rps must be 0 to 1000000 and --burst "
+				       "1 to 10000000");
+		snprintf(rps_text, sizeof(rps_text), "%ld", rps);
+		snprintf(burst_text, sizeof(burst_text), "%ld", burst);
+		params[1] = rps_text;
+		params[2] = burst_text;
+	}
+	if (single_value(db, Q_TENANT_SET_LIMIT, params, NULL, 0, &found, err) <
+	    0)
+		return -1;
+	if (!found)
+		return err_set(err, API_ERR_NOT_FOUND, "tenant",
+			       "no tenant named '%s'", tenant_name);
+	return 0;
 }

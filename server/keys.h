@@ -3,8 +3,9 @@
 #define AGENTKPI_KEYS_H
 
 /*
- * Tenants and API keys. A key is "ak_" + 40 hex digits of randomness; only
- * its SHA-256 is stored. Keys carry scopes: ingest, read, admin.
+ * Tenants and API keys. A key is "ak_" + 64 hex digits (256 random bits;
+ * keys made before 0.x have 40 hex digits and keep working); only its
+ * SHA-256 is stored. Keys carry scopes: ingest, read, admin.
  */
 
 #include "db.h"
@@ -18,7 +19,8 @@ enum key_scope {
 	SCOPE_ADMIN = 1 << 2,
 };
 
-#define KEY_TEXT_LEN 43 /* "ak_" + 40 hex */
+#define KEY_TEXT_LEN 67	       /* "ak_" + 64 hex */
+#define KEY_TEXT_LEN_LEGACY 43 /* "ak_" + 40 hex, keys made before */
 
 /* Who a request is, once its key is checked. */
 struct auth {
@@ -26,6 +28,8 @@ struct auth {
 	char tenant_id[37];
 	char tenant_name[65];
 	int scopes;
+	long rate_rps;	 /* the tenant's rate limit; -1: the server's */
+	long rate_burst; /* -1: the server's */
 };
 
 /*
@@ -66,6 +70,29 @@ int keys_revoke(struct db *db, const char *key_id, struct err *err);
  */
 int keys_authenticate(struct db *db, const char *key_text, struct auth *auth,
 		      struct err *err);
+
+/* The same for a key's SHA-256 (keys_hash), as the request path has it. */
+int keys_authenticate_hash(struct db *db, const char *hash, struct auth *auth,
+			   struct err *err);
+
+/* Records that key_id was used now (api_keys.last_used_at). */
+int keys_mark_used(struct db *db, const char *key_id, struct err *err);
+
+/*
+ * Calls row for each key of the tenant named tenant_name, newest first,
+ * with 6 columns: id, prefix, scopes, created, last used ("never"),
+ * revoked ("-"). -1 with err (NOT_FOUND for an unknown tenant).
+ */
+int keys_list(struct db *db, const char *tenant_name,
+	      void (*row)(void *arg, const char *const *cols), void *arg,
+	      struct err *err);
+
+/*
+ * Sets the per-key rate limit of a tenant: rps requests per second (0: no
+ * limit) with bursts of burst; rps < 0 returns to the server's default.
+ */
+int keys_tenant_set_limit(struct db *db, const char *tenant_name, long rps,
+			  long burst, struct err *err);
 
 /* SHA-256 of text as 64 lower-case hex digits (+ NUL) into out. */
 void keys_hash(const char *text, char out[65]);

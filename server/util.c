@@ -380,3 +380,27 @@ int parse_long(const char *s, long *out)
 	*out = v;
 	return 0;
 }
+
+int json_text_depth(const char *s, size_t n)
+{
+	bool in_str = false;
+	int depth = 0, deepest = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = false;
+		} else if (s[i] == '"') {
+			in_str = true;
+		} else if (s[i] == '{' || s[i] == '[') {
+			if (++depth > deepest)
+				deepest = depth;
+		} else if ((s[i] == '}' || s[i] == ']') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}

@@ -81,6 +81,14 @@ char *base64_decode(const char *s, size_t len, size_t *out_len);
 /* Compact JSON text of j (doubles round-trip exactly); free() it. */
 char *json_text(const json_t *j);
 
+/*
+ * The deepest nesting of arrays and objects in JSON text s[0..n),
+ * brackets inside strings not counted ("{}" is 1, "[{}]" is 2). Cheap
+ * enough to run before parsing, so that a hostile body never reaches the
+ * parser's recursion.
+ */
+int json_text_depth(const char *s, size_t n);
+
 /* Parses a whole decimal long; 0 on success, -1 on junk or overflow. */
 int parse_long(const char *s, long *out);
 

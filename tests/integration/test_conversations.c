@@ -34,7 +34,7 @@ TestSuite(conversations, .init = setup, .fini = teardown);
 struct tenant {
 	char name[64];
 	char id[37];
-	char key[64];
+	char key[96];
 };
 
 /* T0 + minutes, as RFC 3339 UTC text in buf (TIME_BUF_LEN bytes). */

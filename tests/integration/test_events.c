@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define TS INGEST_TS
@@ -28,6 +29,14 @@ static void teardown(void)
 TestSuite(events, .init = setup, .fini = teardown);
 
 /* -- invalid events -------------------------------------------------- */
+
+/* Whether objects a and b have equal values for key (or neither has it). */
+static bool same_member(json_t *a, json_t *b, const char *key)
+{
+	json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+
+	return (!x && !y) || json_equal(x, y);
+}
 
 Test(events, each_invalid_event_alone_is_rejected_with_its_field)
 {
@@ -49,13 +58,20 @@ Test(events, each_invalid_event_alone_is_rejected_with_its_field)
 			ingest_post_json(&h, json_pack("[O]", ev), &r);
 		rej = json_array_get(ingest_rejected_of(&r), 0);
 		err = json_object_get(rej, "error");
+		/* nothing accepted: 400, the error is the event's own */
 		cr_expect(
-		    r.status == 200 && ingest_count_of(&r, "accepted") == 0 &&
+		    r.status == 400 && ingest_count_of(&r, "accepted") == 0 &&
 			json_array_size(ingest_rejected_of(&r)) == 1 &&
 			json_is_integer(json_object_get(rej, "index")) &&
 			json_integer_value(json_object_get(rej, "index")) == 0,
-		    "case '%s': one rejection at index 0, %ld %s", name,
+		    "case '%s': 400, one rejection at index 0, %ld %s", name,
 		    r.status, r.body);
+		cr_expect(same_member(json_object_get(r.json, "error"), err,
+				      "code") &&
+			      same_member(json_object_get(r.json, "error"), err,
+					  "field"),
+			  "case '%s': the reply's error is the event's, %s",
+			  name, r.body);
 		cr_expect_str_eq(
 		    ingest_str_or_none(json_object_get(err, "code")),
 		    json_string_value(json_object_get(c, "code")),
@@ -408,7 +424,7 @@ Test(events, duplicate_naming_another_conversation_creates_nothing)
 
 Test(events, event_ids_are_unique_per_tenant_not_across_tenants)
 {
-	char tenant[64], tenant_id[37], key[64], *body;
+	char tenant[64], tenant_id[37], key[96], *body;
 	json_t *mine, *theirs, *out;
 	struct http_resp r;
 

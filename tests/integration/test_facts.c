@@ -37,7 +37,7 @@ TestSuite(facts_http, .init = setup, .fini = teardown);
 struct tenant {
 	char name[64];
 	char id[37];
-	char key[64];
+	char key[96];
 };
 
 /* A fixed-seed generator, so a failing permutation can be replayed. */

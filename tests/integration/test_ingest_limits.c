@@ -337,7 +337,7 @@ Test(ingest_limits, wrong_key_is_401_and_stores_nothing)
 Test(ingest_limits, read_only_key_is_403_and_stores_nothing)
 {
 	struct http_resp r;
-	char key[64];
+	char key[96];
 
 	harness_key(&h, "read", key);
 	ingest_post_started(&h, key, NULL, "c-readonly", &r);
@@ -348,7 +348,7 @@ Test(ingest_limits, read_only_key_is_403_and_stores_nothing)
 Test(ingest_limits, ingest_only_key_posts_but_cannot_read)
 {
 	struct http_resp r;
-	char key[64];
+	char key[96];
 
 	harness_key(&h, "ingest", key);
 	ingest_post_started(&h, key, NULL, "c-ingest", &r);

@@ -429,7 +429,7 @@ Test(kpis, arrival_order_and_duplicates_do_not_change_the_scorecard)
 Test(kpis, other_tenants_events_change_nothing)
 {
 	json_t *other = json_object_get(fixture, "other_tenant_events");
-	char name[64], id[37], key[64];
+	char name[64], id[37], key[96];
 	size_t n = json_array_size(other);
 
 	harness_tenant(&h, "kpis-other", name, id, key);

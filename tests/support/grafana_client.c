@@ -61,7 +61,7 @@ void grafana_ingest(struct grafana *g, const char *member)
 
 void grafana_ingest_other_tenant(struct grafana *g)
 {
-	char name[64], id[37], key[64];
+	char name[64], id[37], key[96];
 
 	harness_tenant(&g->h, "graf-other", name, id, key);
 	ingest_with(g, key, "other_tenant_events");

@@ -49,6 +49,14 @@ void harness_start(struct harness *h)
 	setenv("HTTP_THREADS", "2", 0);
 	setenv("DB_POOL_SIZE", "2", 0);
 	setenv("LOG_LEVEL", "warn", 0);
+	/*
+	 * The test data holds timestamps back to 1969, tests send bursts
+	 * from one key, and revocation tests expect an immediate effect:
+	 * suites that test these limits set their own values first.
+	 */
+	setenv("TS_MAX_PAST_DAYS", "1000000", 0);
+	setenv("RATE_LIMIT_RPS", "0", 0);
+	setenv("KEY_CACHE_MS", "0", 0);
 	if (config_load(&cfg, &err) < 0)
 		cr_assert_fail("config: %s", err.msg);
 	h->svc = service_start(&cfg, 0, &err);
@@ -122,6 +130,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 	header_value(ptr, n, "X-Request-Id", resp->request_id,
 		     sizeof(resp->request_id));
 	header_value(ptr, n, "Allow", resp->allow, sizeof(resp->allow));
+	header_value(ptr, n, "Retry-After", resp->retry_after,
+		     sizeof(resp->retry_after));
 	return n;
 }
 
@@ -129,17 +139,28 @@ void http_call(struct harness *h, const char *method, const char *path,
 	       const char *key, const char *content_type, const char *body,
 	       size_t body_len, struct http_resp *resp)
 {
+	http_call_ex(h, method, path, key, content_type, NULL, body, body_len,
+		     resp);
+}
+
+void http_call_ex(struct harness *h, const char *method, const char *path,
+		  const char *key, const char *content_type,
+		  const char *const *extra_headers, const char *body,
+		  size_t body_len, struct http_resp *resp)
+{
 	struct curl_slist *hdrs = NULL;
 	struct buf b = {NULL, 0};
-	char url[2048], line[256];
+	char *url, line[256];
 	CURLcode rc;
 	CURL *c;
+	size_t i;
 
 	memset(resp, 0, sizeof(*resp));
 	c = curl_easy_init();
 	if (!c)
 		cr_assert_fail("curl_easy_init failed");
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", h->port, path);
+	url = xmalloc(strlen(path) + 64);
+	sprintf(url, "http://127.0.0.1:%d%s", h->port, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -155,6 +176,8 @@ void http_call(struct harness *h, const char *method, const char *path,
 		snprintf(line, sizeof(line), "Content-Type: %s", content_type);
 		hdrs = curl_slist_append(hdrs, line);
 	}
+	for (i = 0; extra_headers && extra_headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, extra_headers[i]);
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (body) {
@@ -171,6 +194,7 @@ void http_call(struct harness *h, const char *method, const char *path,
 	resp->json = json_loads(resp->body, JSON_DECODE_ANY, NULL);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
+	free(url);
 }
 
 void http_post_events(struct harness *h, const char *body,

@@ -16,15 +16,16 @@ struct harness {
 	int port;
 	char tenant[64];
 	char tenant_id[37];
-	char key[64]; /* scopes ingest,read,admin */
+	char key[96]; /* scopes ingest,read,admin */
 };
 
 struct http_resp {
 	long status;
 	char *body;
-	json_t *json;	     /* parsed body or NULL */
-	char request_id[64]; /* X-Request-Id header */
-	char allow[64];	     /* Allow header */
+	json_t *json;	      /* parsed body or NULL */
+	char request_id[64];  /* X-Request-Id header */
+	char allow[64];	      /* Allow header */
+	char retry_after[32]; /* Retry-After header */
 };
 
 /* Starts the service (aborts the test on failure) and makes a tenant. */
@@ -45,6 +46,12 @@ void harness_key(struct harness *h, const char *scopes, char *key_out);
 void http_call(struct harness *h, const char *method, const char *path,
 	       const char *key, const char *content_type, const char *body,
 	       size_t body_len, struct http_resp *resp);
+
+/* The same with extra request headers ("Name: value"; NULL-terminated). */
+void http_call_ex(struct harness *h, const char *method, const char *path,
+		  const char *key, const char *content_type,
+		  const char *const *extra_headers, const char *body,
+		  size_t body_len, struct http_resp *resp);
 
 /* POST /v1/events with a JSON body (text) and h's key. */
 void http_post_events(struct harness *h, const char *body,
