@@ -222,8 +222,11 @@ static int parse_body(struct request *req, struct batch *b, long max,
 	if (body[i] == '[')
 		return parse_array(b, body, len, max, err);
 	if (parse_one(b, body + i, len - i, "body", 0, err) < 0) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "the body is not valid JSON");
+		/* "body 0 is not valid JSON: why" as "the body is ...: why" */
+		char why[sizeof(err->msg) - 16];
+
+		snprintf(why, sizeof(why), "%s", err->msg + strlen("body 0 "));
+		snprintf(err->msg, sizeof(err->msg), "the body %s", why);
 		return -1;
 	}
 	if (!json_is_object(b->docs[0]))

@@ -51,7 +51,7 @@ RSS0=$(values rss_start_kb) RSSP=$(values rss_peak_kb) RSS1=$(values rss_after_i
   echo "| memory | ${M[mem]} |"
   echo "| kernel | ${M[kernel]} |"
   echo "| PostgreSQL | ${M[pg]}, a throwaway cluster from \`scripts/pgcluster.sh\` (unix socket), \`pg_stat_statements\` loaded. ${M[pg_settings]} |"
-  echo "| agentkpi serve | defaults: ${M[server_cfg]} |"
+  echo "| agentkpi serve | ${M[server_cfg]} (rate limit off: the benchmark measures capacity) |"
   echo "| load generators | bench/ingest.c, bench/kpiget.c (libcurl), bench/pgraw.c (libpq), on the same 2 cores as the server and PostgreSQL |"
   echo
   echo "## How to run"

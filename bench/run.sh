@@ -136,7 +136,8 @@ key() { # key NAME: an ingest+read key of tenant NAME, on stdout only
 # this machine must not stop the benchmark's server
 cp "$BIN" "$TOOLS/bench-server"
 say "starting $BIN serve (as $TOOLS/bench-server)"
-LISTEN=127.0.0.1:0 "$TOOLS/bench-server" serve 2>"$BENCH_OUT/server.log" &
+# RATE_LIMIT_RPS=0: the benchmark measures capacity, not the per-key limiter
+LISTEN=127.0.0.1:0 RATE_LIMIT_RPS=0 "$TOOLS/bench-server" serve 2>"$BENCH_OUT/server.log" &
 SERVER_PID=$!
 PORT=
 for _ in {1..100}; do
@@ -171,7 +172,7 @@ pg_profile() { # pg_profile NAME: where the database time went since the last re
   echo "pg_settings=$(psv "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings
     WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'synchronous_commit', 'jit', 'fsync',
       'max_parallel_workers_per_gather', 'max_wal_size', 'effective_cache_size', 'random_page_cost')")"
-  echo "server_cfg=$(sed -n 's/.* config \(http_threads\|db_pool_size\)=\([^ ]*\).*/\1=\2/p' "$BENCH_OUT/server.log" | paste -sd' ')"
+  echo "server_cfg=$(sed -n 's/.* config \(http_threads\|db_pool_size\|rate_limit_rps\)=\([^ ]*\).*/\1=\2/p' "$BENCH_OUT/server.log" | paste -sd' ')"
   echo "sizes=$BENCH_SIZES"
   echo "from=$FROM"
   echo "to=$TO"

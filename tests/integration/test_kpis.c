@@ -489,11 +489,7 @@ static void wait_for_rollups(void)
 {
 	int waited = 0;
 
-	while ((sql_count("SELECT count(*) FROM kpi_marks WHERE tenant_id = "
-			  "'%s'") > 0 ||
-		sql_count("SELECT count(*) FROM facts_pending WHERE "
-			  "tenant_id = '%s'") > 0) &&
-	       waited < 30000) {
+	while (harness_work_left(&h) > 0 && waited < 30000) {
 		usleep(50 * 1000);
 		waited += 50;
 	}

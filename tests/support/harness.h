@@ -69,6 +69,14 @@ void http_resp_free(struct http_resp *resp);
  */
 long harness_sql_count(struct harness *h, const char *fmt);
 
+/*
+ * The background work the service has left for h's tenant: pending facts
+ * plus rollup marks, counted in one snapshot (a derivation turns the one
+ * into the other in one transaction, so two separate counts can both miss
+ * it).
+ */
+long harness_work_left(struct harness *h);
+
 /* Reads a file under tests/data as JSON (aborts the test on failure). */
 json_t *load_test_data(const char *name);
 
