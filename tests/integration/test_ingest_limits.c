@@ -319,7 +319,7 @@ Test(ingest_limits, no_key_is_401_and_stores_nothing)
 Test(ingest_limits, wrong_key_is_401_and_stores_nothing)
 {
 	struct http_resp r;
-	char wrong[64];
+	char wrong[96];
 	size_t n;
 
 	/* right shape, one character off */
