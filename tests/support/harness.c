@@ -50,11 +50,13 @@ void harness_start(struct harness *h)
 	setenv("DB_POOL_SIZE", "2", 0);
 	setenv("LOG_LEVEL", "warn", 0);
 	/*
-	 * The test data holds timestamps back to 1969, tests send bursts
-	 * from one key, and revocation tests expect an immediate effect:
-	 * suites that test these limits set their own values first.
+	 * The test data holds timestamps back to 1969 and up to the end of
+	 * 2026, tests send bursts from one key, and revocation tests expect
+	 * an immediate effect: suites that test these limits set their own
+	 * values first.
 	 */
 	setenv("TS_MAX_PAST_DAYS", "1000000", 0);
+	setenv("TS_MAX_FUTURE_SECONDS", "31536000", 0);
 	setenv("RATE_LIMIT_RPS", "0", 0);
 	setenv("KEY_CACHE_MS", "0", 0);
 	if (config_load(&cfg, &err) < 0)
