@@ -67,7 +67,7 @@ static int cursor_decode(const char *hex, char *ts, char **id)
 {
 	size_t n = strlen(hex), i;
 	char *plain, *colon;
-	long long ms;
+	long ms;
 	int hi, lo;
 
 	if (n == 0 || n % 2 || n > 4200)
@@ -89,8 +89,11 @@ static int cursor_decode(const char *hex, char *ts, char **id)
 		return -1;
 	}
 	*colon = '\0';
-	ms = strtoll(plain, NULL, 10);
-	if (!utf8_valid(colon + 1, strlen(colon + 1)) ||
+	/* the time is the whole number cursor_encode wrote, nothing else */
+	if (strspn(plain + (plain[0] == '-'), "0123456789") !=
+		strlen(plain + (plain[0] == '-')) ||
+	    parse_long(plain, &ms) < 0 ||
+	    !utf8_valid(colon + 1, strlen(colon + 1)) ||
 	    ms < -62135596800000LL || ms > 253402300799999LL) {
 		free(plain);
 		return -1;

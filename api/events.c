@@ -53,29 +53,35 @@ static bool is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Parses one element's text; on failure says where, naming what. */
+/*
+ * Parses one element's text; on failure says where: "element 3", "line
+ * 2", or "the body" for what "body".
+ */
 static int parse_one(struct batch *b, const char *text, size_t len,
 		     const char *what, size_t ordinal, struct err *err)
 {
 	json_error_t jerr;
+	char where[40];
 	json_t *doc;
 
+	if (strcmp(what, "body") == 0)
+		snprintf(where, sizeof(where), "the body");
+	else
+		snprintf(where, sizeof(where), "%s %zu", what, ordinal);
 	while (len && is_ws(text[len - 1]))
 		len--;
 	if (b->max_depth && json_text_depth(text, len) > b->max_depth)
-		return err_set(
-		    err, API_ERR_INVALID_JSON, NULL,
-		    "%s %zu nests arrays and objects deeper than %ld "
-		    "levels",
-		    what, ordinal, b->max_depth);
+		return err_set(err, API_ERR_INVALID_JSON, NULL,
+			       "%s nests arrays and objects deeper than %ld "
+			       "levels",
+			       where, b->max_depth);
 	/* NUL is let through to be refused with the field that holds it */
 	doc = json_loadb(
 	    text, len,
 	    JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc)
 		return err_set(err, API_ERR_INVALID_JSON, NULL,
-			       "%s %zu is not valid JSON: %s", what, ordinal,
-			       jerr.text);
+			       "%s is not valid JSON: %s", where, jerr.text);
 	batch_add(b, doc, text, len);
 	return 0;
 }
@@ -221,14 +227,8 @@ static int parse_body(struct request *req, struct batch *b, long max,
 		return parse_ndjson(b, body, len, max, err);
 	if (body[i] == '[')
 		return parse_array(b, body, len, max, err);
-	if (parse_one(b, body + i, len - i, "body", 0, err) < 0) {
-		/* "body 0 is not valid JSON: why" as "the body is ...: why" */
-		char why[sizeof(err->msg) - 16];
-
-		snprintf(why, sizeof(why), "%s", err->msg + strlen("body 0 "));
-		snprintf(err->msg, sizeof(err->msg), "the body %s", why);
+	if (parse_one(b, body + i, len - i, "body", 0, err) < 0)
 		return -1;
-	}
 	if (!json_is_object(b->docs[0]))
 		return err_set(err, API_ERR_INVALID_JSON, NULL,
 			       "the body must be an event object, an array "
@@ -236,10 +236,17 @@ static int parse_body(struct request *req, struct batch *b, long max,
 	return 0;
 }
 
+/*
+ * The rejection of element index. Its id is echoed when it is a string
+ * without NUL: "\u0000" in a reply breaks many JSON readers.
+ */
 static json_t *rejection(size_t index, json_t *doc, const struct err *e)
 {
 	json_t *id = json_is_object(doc) ? json_object_get(doc, "id") : NULL;
 
+	if (json_is_string(id) &&
+	    strlen(json_string_value(id)) != json_string_length(id))
+		id = NULL;
 	return json_pack("{s:I, s:O?, s:{s:s, s:s, s:s?}}", "index",
 			 (json_int_t)index, "id",
 			 json_is_string(id) ? id : NULL, "error", "code",

@@ -139,6 +139,7 @@ json_t *grafana_pick(const struct grafana_metric *m, json_t *v,
 
 int grafana_body(struct request *req, json_t **out, struct err *err)
 {
+	long max_depth = ((struct app *)request_app(req))->cfg.max_json_depth;
 	json_error_t jerr;
 	size_t len;
 	const char *body = request_body(req, &len);
@@ -149,6 +150,11 @@ int grafana_body(struct request *req, json_t **out, struct err *err)
 		*out = json_object();
 		return 0;
 	}
+	if (json_text_depth(body, len) > max_depth)
+		return err_set(err, API_ERR_INVALID_JSON, "body",
+			       "the body nests arrays and objects deeper than "
+			       "%ld levels",
+			       max_depth);
 	if (!(j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)))
 		return err_set(err, API_ERR_INVALID_JSON, "body",
 			       "the body is not JSON: %s (line %d)", jerr.text,

@@ -19,6 +19,7 @@
 #define MAX_TARGETS 50
 #define MAX_FILTER_VALUES 1000
 #define HOUR_MS 3600000LL
+#define BODY_COUNT_MAX 1e15 /* ms: over 30,000 years */
 
 /* The condition on one key, built up from the payload and ad hoc filters. */
 struct fset {
@@ -175,6 +176,13 @@ static int adhoc_filters(struct target *t, json_t *filters, const char *name,
 	size_t i;
 	int k;
 
+	if (json_is_null(filters))
+		return 0;
+	if (!json_is_array(filters))
+		return err_set(err, API_ERR_INVALID_PARAM, name,
+			       "'%s' must be an array of {key, operator, "
+			       "value}",
+			       name);
 	json_array_foreach(filters, i, f)
 	{
 		snprintf(field, sizeof(field), "%s[%zu]", name, i);
@@ -263,24 +271,15 @@ bad:
 static int payload_window(struct target *t, json_t *v, const char *field,
 			  struct err *err)
 {
-	char buf[16];
-	size_t n;
-
-	if (json_is_integer(v)) {
+	if (json_is_integer(v) && json_integer_value(v) >= 1 &&
+	    json_integer_value(v) <= 720) {
 		t->q.window_hours = (long)json_integer_value(v);
-	} else if (json_is_string(v) && (n = json_string_length(v)) > 0 &&
-		   n < sizeof(buf)) {
-		memcpy(buf, json_string_value(v), n + 1);
-		if (buf[n - 1] == 'h')
-			buf[n - 1] = '\0';
-		if (parse_long(buf, &t->q.window_hours) < 0)
-			goto bad;
-	} else {
-		goto bad;
-	}
-	if (t->q.window_hours >= 1 && t->q.window_hours <= 720)
 		return 0;
-bad:
+	}
+	if (json_is_string(v) &&
+	    strlen(json_string_value(v)) == json_string_length(v) &&
+	    kpi_window_parse(json_string_value(v), &t->q.window_hours) == 0)
+		return 0;
 	return err_set(err, API_ERR_INVALID_PARAM, field,
 		       "'window' must be whole hours from 1h to 720h, e.g. "
 		       "24h");
@@ -325,9 +324,15 @@ static int payload_option(struct target *t, const char *name, json_t *v,
 				       "'interval' must be auto, 1h, 1d or 1w");
 		return 0;
 	}
-	if (strcmp(name, "tz") == 0)
-		return (t->q.tz = payload_string(v, 64, field, "tz", err)) ? 0
-									   : -1;
+	if (strcmp(name, "tz") == 0) {
+		if (!(t->q.tz = payload_string(v, 64, field, "tz", err)))
+			return -1;
+		if (kpi_tz_valid(t->q.tz))
+			return 0;
+		return err_set(err, API_ERR_INVALID_PARAM, field,
+			       "'tz' must be an IANA time zone such as "
+			       "Europe/Berlin");
+	}
 	if (strcmp(name, "alias") == 0)
 		return (t->alias = payload_string(v, 128, field, "alias", err))
 			   ? 0
@@ -415,8 +420,12 @@ static char *unescape_target(const char *s)
 	return out;
 }
 
-/* The payload as an object: a JSON string holding one is parsed. */
-static int target_payload(struct target *t, json_t *jt, struct err *err)
+/*
+ * The payload as an object: a JSON string holding one is parsed, if it
+ * nests no deeper than max_depth.
+ */
+static int target_payload(struct target *t, json_t *jt, long max_depth,
+			  struct err *err)
 {
 	json_t *p = json_object_get(jt, "payload");
 	json_error_t jerr;
@@ -424,6 +433,12 @@ static int target_payload(struct target *t, json_t *jt, struct err *err)
 	if (!p)
 		p = json_object_get(jt, "data"); /* plugins before 0.3 */
 	if (json_is_string(p) && json_string_length(p) > 0) {
+		if (json_text_depth(json_string_value(p),
+				    json_string_length(p)) > max_depth)
+			return err_set(err, API_ERR_INVALID_PARAM, t->field,
+				       "the payload of %s nests arrays and "
+				       "objects deeper than %ld levels",
+				       t->field, max_depth);
 		t->payload = json_loads(json_string_value(p),
 					JSON_REJECT_DUPLICATES, &jerr);
 		if (!json_is_object(t->payload))
@@ -444,7 +459,9 @@ static int target_payload(struct target *t, json_t *jt, struct err *err)
 static int target_parse(struct request *req, struct target *t, json_t *jt,
 			json_t *top, struct err *err)
 {
-	const char *name = json_string_value(json_object_get(jt, "target"));
+	struct app *app = request_app(req);
+	json_t *target = json_object_get(jt, "target");
+	const char *name = json_string_value(target);
 	const char *type = json_string_value(json_object_get(jt, "type"));
 	json_t *filters;
 	int i;
@@ -453,6 +470,10 @@ static int target_parse(struct request *req, struct target *t, json_t *jt,
 	if (!json_is_object(jt))
 		return err_set(err, API_ERR_INVALID_PARAM, t->field,
 			       "each target must be an object");
+	if (target && !json_is_null(target) && !name)
+		return err_set(err, API_ERR_INVALID_PARAM, t->field,
+			       "the 'target' of %s must be a metric name",
+			       t->field);
 	if (json_is_true(json_object_get(jt, "hide")) || !name || !*name)
 		return 1;
 	t->metric = unescape_target(name);
@@ -472,7 +493,8 @@ static int target_parse(struct request *req, struct target *t, json_t *jt,
 	t->table = type && strcmp(type, "table") == 0; /* SimpleJSON */
 	for (i = 0; i < KPI_KEY_COUNT; i++)
 		t->sets[i].nin = -1;
-	if (target_payload(t, jt, err) < 0 || parse_payload(t, err) < 0)
+	if (target_payload(t, jt, app->cfg.max_json_depth, err) < 0 ||
+	    parse_payload(t, err) < 0)
 		return -1;
 	if ((filters = json_object_get(top, "filters")) &&
 	    adhoc_filters(t, filters, "filters", err) < 0)
@@ -736,6 +758,25 @@ static int run_annotations(struct request *req, struct target *t,
 
 /* -- the request ---------------------------------------------------------- */
 
+/*
+ * A count Grafana sends (intervalMs, maxDataPoints): a number from 0 to
+ * BODY_COUNT_MAX into *out, fractions dropped; null counts as 0. -1 when
+ * v is anything else.
+ */
+static int body_count(json_t *v, long *out)
+{
+	double d = json_number_value(v);
+
+	if (json_is_null(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (!json_is_number(v) || !(d >= 0 && d <= BODY_COUNT_MAX))
+		return -1;
+	*out = (long)d;
+	return 0;
+}
+
 static int parse_range(json_t *body, struct query *qr, struct err *err)
 {
 	json_t *range = json_object_get(body, "range"), *v;
@@ -753,10 +794,15 @@ static int parse_range(json_t *body, struct query *qr, struct err *err)
 	if (qr->from_ms >= qr->to_ms)
 		return err_set(err, API_ERR_INVALID_PARAM, "range.from",
 			       "'range.from' must be before 'range.to'");
-	if ((v = json_object_get(body, "intervalMs")) && json_is_number(v))
-		qr->interval_ms = (long)json_number_value(v);
-	if ((v = json_object_get(body, "maxDataPoints")) && json_is_number(v))
-		qr->max_points = (long)json_number_value(v);
+	if ((v = json_object_get(body, "intervalMs")) &&
+	    body_count(v, &qr->interval_ms) < 0)
+		return err_set(err, API_ERR_INVALID_PARAM, "intervalMs",
+			       "'intervalMs' must be a number of milliseconds, "
+			       "0 or more");
+	if ((v = json_object_get(body, "maxDataPoints")) &&
+	    body_count(v, &qr->max_points) < 0)
+		return err_set(err, API_ERR_INVALID_PARAM, "maxDataPoints",
+			       "'maxDataPoints' must be a number, 0 or more");
 	if (qr->max_points <= 0 || qr->max_points > KPI_MAX_GROUPS)
 		qr->max_points = KPI_MAX_GROUPS; /* the engine's own cap */
 	return 0;

@@ -83,63 +83,56 @@ static int parse_window(struct request *req, struct kpi_query *q,
 			struct err *err)
 {
 	const char *v = request_query(req, "window");
-	char buf[16];
-	size_t n;
 
 	q->window_hours = 24;
-	if (!v)
-		return 0;
-	n = strlen(v);
-	if (n == 0 || n >= sizeof(buf))
-		goto bad;
-	memcpy(buf, v, n + 1);
-	if (buf[n - 1] == 'h')
-		buf[n - 1] = '\0';
-	if (parse_long(buf, &q->window_hours) < 0 || q->window_hours < 1 ||
-	    q->window_hours > 720)
-		goto bad;
+	if (v && kpi_window_parse(v, &q->window_hours) < 0)
+		return err_set(err, API_ERR_INVALID_PARAM, "window",
+			       "'window' must be whole hours from 1h to 720h, "
+			       "e.g. 24h");
 	return 0;
-bad:
-	return err_set(err, API_ERR_INVALID_PARAM, "window",
-		       "'window' must be whole hours from 1h to 720h, e.g. "
-		       "24h");
 }
 
 static int parse_group_by(struct request *req, struct kpi_query *q, int max,
 			  struct err *err)
 {
-	const char *v = request_query(req, "group_by");
-	char buf[256], *tok, *save = NULL;
+	const char *v = request_query(req, "group_by"), *tok, *end;
+	char name[64];
+	size_t n;
 	int k, i;
 
 	q->ngroup = 0;
 	if (!v)
 		return 0;
-	if (strlen(v) >= sizeof(buf) || !*v)
-		return err_set(err, API_ERR_INVALID_PARAM, "group_by",
-			       "'group_by' must name up to %d keys", max);
-	strcpy(buf, v);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if ((k = kpi_key_parse(tok)) < 0)
+	for (tok = v;; tok = end + 1) {
+		end = tok + strcspn(tok, ",");
+		n = (size_t)(end - tok);
+		/* "", ",", "channel," and "a,,b" name an empty key */
+		if (n == 0)
+			return err_set(err, API_ERR_INVALID_PARAM, "group_by",
+				       "'group_by' must name 1 to %d keys "
+				       "separated by commas",
+				       max);
+		snprintf(name, sizeof(name), "%.*s", (int)n, tok);
+		if (n >= sizeof(name) || (k = kpi_key_parse(name)) < 0)
 			return err_set(err, API_ERR_INVALID_PARAM, "group_by",
 				       "unknown group key '%.40s'; use "
 				       "channel, topic, customer_tier, "
 				       "language, product_area, cohort, "
 				       "agent_version, stream or customer_id",
-				       tok);
+				       name);
 		for (i = 0; i < q->ngroup; i++)
 			if (q->group_by[i] == k)
 				return err_set(
 				    err, API_ERR_INVALID_PARAM, "group_by",
-				    "group key '%s' is repeated", tok);
+				    "group key '%s' is repeated", name);
 		if (q->ngroup == max)
 			return err_set(err, API_ERR_INVALID_PARAM, "group_by",
 				       "'group_by' takes at most %d key%s", max,
 				       max > 1 ? "s" : "");
 		q->group_by[q->ngroup++] = k;
+		if (!*end)
+			return 0;
 	}
-	return 0;
 }
 
 /* values[] keeps each filter's one value alive for q->filters[].in. */
@@ -200,7 +193,7 @@ static int parse_common(struct request *req, struct kpi_query *q,
 	q->tenant_id = api_auth(req)->tenant_id;
 	if (request_query_each(req, check_param, &pc))
 		return -1;
-	if (tz && (!*tz || strlen(tz) > 64 || !utf8_valid(tz, strlen(tz))))
+	if (tz && !kpi_tz_valid(tz))
 		return err_set(err, API_ERR_INVALID_PARAM, "tz",
 			       "'tz' must be an IANA time zone such as "
 			       "Europe/Berlin");

@@ -36,6 +36,7 @@ struct request {
 	size_t body_len;
 	bool too_large;
 	size_t url_bytes, header_bytes, query_params;
+	char *nul_param; /* the first query parameter holding %00, decoded */
 	char *params[MAX_PATH_PARAMS];
 	int nparams;
 	const char *hdr_name[MAX_EXTRA_HEADERS];
@@ -400,6 +401,14 @@ static void dispatch(struct request *req)
 		reply_error(req, &err);
 		return;
 	}
+	/* a value cut short at its NUL would be read as another one */
+	if (req->nul_param) {
+		err_set(&err, API_ERR_INVALID_PARAM, req->nul_param,
+			"query parameter '%.40s' holds an encoded NUL (%%00)",
+			req->nul_param);
+		reply_error(req, &err);
+		return;
+	}
 	route->handler(req);
 	if (!req->replied)
 		BUG("handler returned without a reply");
@@ -434,6 +443,12 @@ static enum MHD_Result count_value(void *cls, enum MHD_ValueKind kind,
 	if (kind == MHD_GET_ARGUMENT_KIND) {
 		req->url_bytes += n + 2; /* '&' or '?', '=' */
 		req->query_params++;
+		if (!req->nul_param &&
+		    (strstr(key, "%00") || (value && strstr(value, "%00")))) {
+			bool nul;
+
+			req->nul_param = pct_decode(key, strlen(key), &nul);
+		}
 	} else {
 		req->header_bytes += n + 4; /* ": ", CRLF */
 	}
@@ -538,6 +553,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(req->method);
 	free(req->path);
 	free(req->body);
+	free(req->nul_param);
 	free(req);
 	*req_cls = NULL;
 }

@@ -10,6 +10,7 @@
 #include "stats.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,41 @@ int kpi_metric_known(const char *name)
 		if (strcmp(name, metric_names[i]) == 0)
 			return 1;
 	return 0;
+}
+
+int kpi_window_parse(const char *s, long *hours)
+{
+	size_t n = strspn(s, "0123456789");
+	long h = 0;
+
+	if (n == 0 || n > 4 || (s[n] && strcmp(s + n, "h") != 0))
+		return -1;
+	while (n--)
+		h = h * 10 + (*s++ - '0');
+	if (h < 1 || h > 720)
+		return -1;
+	*hours = h;
+	return 0;
+}
+
+int kpi_tz_valid(const char *tz)
+{
+	static const char part[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "abcdefghijklmnopqrstuvwxyz0123456789_+-";
+	size_t n = strlen(tz), k;
+
+	if (n == 0 || n > 64 || !isalpha((unsigned char)tz[0]))
+		return 0;
+	for (;;) {
+		k = strspn(tz, part);
+		if (k == 0)
+			return 0;
+		tz += k;
+		if (!*tz)
+			return 1;
+		if (*tz++ != '/')
+			return 0;
+	}
 }
 
 /* -- reading one aggregate (g NULL: an empty group) -------------------- */

@@ -75,6 +75,20 @@ int kpi_key_parse(const char *name);
 int kpi_metric_known(const char *name);
 
 /*
+ * The window W of reopens and repeat contacts written as whole hours,
+ * "24h" or "24" (digits only, 1 to 720), into *hours. -1 when s is not.
+ */
+int kpi_window_parse(const char *s, long *hours);
+
+/*
+ * True when tz is spelled like an IANA zone name ("UTC", "Europe/Berlin",
+ * "Etc/GMT+3"): 1 to 64 letters, digits, '_', '+', '-' in '/'-separated
+ * parts, the first starting with a letter. Whether the zone exists is for
+ * the database to say; anything else never reaches it.
+ */
+int kpi_tz_valid(const char *tz);
+
+/*
  * The scorecard: a new object {"from", "to", "window_hours", "tz",
  * "filters", "groups": [{"key", "metrics"}]} in *out. Returns -1 with err
  * (an unknown tz or more than KPI_MAX_GROUPS groups are 400s).

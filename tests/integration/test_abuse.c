@@ -179,7 +179,6 @@ Test(limits, ts_outside_the_acceptance_window_is_rejected_naming_ts)
 	from_now(-1000, ok);
 	ingest_post_json(&h, ingest_ev_started("w-old", "c-window", old), &r);
 	cr_assert_eq(r.status, 400, "%ld %s", r.status, r.body);
-	cr_assert_eq(json_array_size(ingest_rejected_of(&r)), 1, "%s", r.body);
 	ingest_assert_rejection(json_array_get(ingest_rejected_of(&r), 0), 0,
 				"w-old", "invalid_field", "ts");
 	cr_assert_str_eq(code_of(&r), "invalid_field", "%s", r.body);
@@ -189,9 +188,10 @@ Test(limits, ts_outside_the_acceptance_window_is_rejected_naming_ts)
 	    json_pack("[o, o]", ingest_ev_started("w-ok", "c-window", ok),
 		      ingest_ev_started("w-fut", "c-window", future)),
 	    &r);
+	cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
 	ingest_assert_rejection(json_array_get(ingest_rejected_of(&r), 0), 1,
 				"w-fut", "invalid_field", "ts");
-	ingest_assert_counts(&r, 1, 0, 1); /* 200; frees r */
+	ingest_assert_counts(&r, 1, 0, 1);
 	ingest_assert_conv_count(&h, "c-window", 1);
 }
 
@@ -211,6 +211,7 @@ Test(limits, a_request_whose_every_event_is_rejected_is_400)
 	cr_assert_eq(r.status, 400, "%ld %s", r.status, r.body);
 	cr_assert_str_eq(code_of(&r), "invalid_field", "%s", r.body);
 	cr_assert_eq(ingest_count_of(&r, "accepted"), 0, "%s", r.body);
+	cr_assert_eq(ingest_count_of(&r, "duplicates"), 0, "%s", r.body);
 	cr_assert_eq(json_array_size(ingest_rejected_of(&r)), 2, "%s", r.body);
 	http_resp_free(&r);
 	ingest_assert_absent(&h, "c-allbad");
@@ -271,25 +272,27 @@ Test(limits, a_key_records_when_it_was_last_used)
 
 Test(limits, a_key_made_before_256_bit_keys_still_works)
 {
-	char legacy[KEY_TEXT_LEN_LEGACY + 1] = "ak_", uuid[37], hash[65];
-	char sql[512];
+	char legacy[KEY_TEXT_LEN_LEGACY + 1], hash[65], sql[512], *o;
+	const char *t;
 	struct http_resp r;
-	size_t i, n = 3;
 
-	while (n < KEY_TEXT_LEN_LEGACY) { /* 40 random hex digits */
-		util_uuid(uuid);
-		for (i = 0; uuid[i] && n < KEY_TEXT_LEN_LEGACY; i++)
-			if (uuid[i] != '-')
-				legacy[n++] = uuid[i];
-	}
-	legacy[n] = '\0';
+	/*
+	 * 40 hex digits of this test's own (the tenant id's 32, then 8
+	 * more): the key hash is unique in the whole database, which the
+	 * sanitizer run of make test shares with the normal one
+	 */
+	strcpy(legacy, "ak_");
+	for (t = h.tenant_id, o = legacy + 3; *t; t++)
+		if (*t != '-')
+			*o++ = *t;
+	strcpy(o, "01234567");
+	cr_assert_eq(strlen(legacy), KEY_TEXT_LEN_LEGACY, "%s", legacy);
 	keys_hash(legacy, hash);
-	snprintf(
-	    sql, sizeof(sql),
-	    "WITH k AS (INSERT INTO api_keys (id, tenant_id, key_hash,"
-	    " prefix, scopes) VALUES (gen_random_uuid(), '%%s', '%s',"
-	    " 'ak_01234567', '{read}') RETURNING 1) SELECT count(*) FROM k",
-	    hash);
+	snprintf(sql, sizeof(sql),
+		 "WITH k AS (INSERT INTO api_keys (id, tenant_id, key_hash,"
+		 " prefix, scopes) VALUES (gen_random_uuid(), '%%s', '%s',"
+		 " '%.11s', '{read}') RETURNING 1) SELECT count(*) FROM k",
+		 hash, legacy);
 	cr_assert_eq(harness_sql_count(&h, sql), 1);
 	http_call(&h, "GET", "/v1/conversations", legacy, NULL, NULL, 0, &r);
 	cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);

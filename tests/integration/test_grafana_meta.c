@@ -249,7 +249,7 @@ Test(grafana_meta, missing_wrong_and_underprivileged_keys_are_refused)
 					    "/grafana/variable",
 					    "/grafana/tag-keys",
 					    "/grafana/tag-values"};
-	char wrong[96], ingest_only[96], bearer_wrong[160], bearer_ingest[160];
+	char wrong[96], ingest_only[96], bearer_wrong[128], bearer_ingest[128];
 	char basic_wrong[256], basic_ingest[256], what[512];
 	const char *authz[] = {NULL,
 			       bearer_wrong,
