@@ -50,10 +50,10 @@ void harness_start(struct harness *h)
 	setenv("DB_POOL_SIZE", "2", 0);
 	setenv("LOG_LEVEL", "warn", 0);
 	/*
-	 * The test data holds timestamps back to 1969 and up to the end of
-	 * 2026, tests send bursts from one key, and revocation tests expect
-	 * an immediate effect: suites that test these limits set their own
-	 * values first.
+	 * The test data holds timestamps from 1969 to 2027-01-01 (within
+	 * a year of now), tests send bursts from one key, and revocation
+	 * tests expect an immediate effect: suites that test these limits
+	 * set their own values first.
 	 */
 	setenv("TS_MAX_PAST_DAYS", "1000000", 0);
 	setenv("TS_MAX_FUTURE_SECONDS", "31536000", 0);
@@ -234,6 +234,15 @@ long harness_sql_count(struct harness *h, const char *fmt)
 	cr_assert(line[0] >= '0' && line[0] <= '9', "psql said: %s (%s)", line,
 		  sql);
 	return strtol(line, NULL, 10);
+}
+
+long harness_work_left(struct harness *h)
+{
+	return harness_sql_count(
+	    h, "WITH t AS (SELECT '%s'::uuid AS id) SELECT"
+	       " (SELECT count(*) FROM kpi_marks m, t WHERE m.tenant_id = t.id)"
+	       " + (SELECT count(*) FROM facts_pending p, t"
+	       " WHERE p.tenant_id = t.id)");
 }
 
 json_t *load_test_data(const char *name)
