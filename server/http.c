@@ -261,6 +261,9 @@ void reply_error(struct request *req, const struct err *err)
 			 req->rid);
 	if (under_message_prefix(req))
 		json_object_set_new(body, "message", json_string(err->msg));
+	/* db_unavailable, not_ready: worth retrying soon */
+	if (err_http_status(code) == 503)
+		reply_header(req, "Retry-After", "1");
 	reply_json(req, err_http_status(code), body);
 }
 

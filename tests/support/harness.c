@@ -122,6 +122,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 	header_value(ptr, n, "X-Request-Id", resp->request_id,
 		     sizeof(resp->request_id));
 	header_value(ptr, n, "Allow", resp->allow, sizeof(resp->allow));
+	header_value(ptr, n, "Retry-After", resp->retry_after,
+		     sizeof(resp->retry_after));
 	return n;
 }
 

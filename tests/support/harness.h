@@ -22,9 +22,10 @@ struct harness {
 struct http_resp {
 	long status;
 	char *body;
-	json_t *json;	     /* parsed body or NULL */
-	char request_id[64]; /* X-Request-Id header */
-	char allow[64];	     /* Allow header */
+	json_t *json;	      /* parsed body or NULL */
+	char request_id[64];  /* X-Request-Id header */
+	char allow[64];	      /* Allow header */
+	char retry_after[16]; /* Retry-After header ("" if none) */
 };
 
 /* Starts the service (aborts the test on failure) and makes a tenant. */
