@@ -17,6 +17,7 @@ struct config {
 	long max_batch_events;
 	char *log_level;
 	char *migrations_dir;
+	long shutdown_timeout_ms; /* SIGTERM: wait for requests in flight */
 };
 
 /*
