@@ -173,11 +173,14 @@ Test(concurrency, rollups_built_during_parallel_ingest_match_the_facts)
 		pthread_create(&th[t], NULL, worker, (void *)(long)t);
 	for (t = 0; t < THREADS; t++)
 		pthread_join(th[t], NULL);
-	/* the worker rebuilt the hours while ingest went on; let it finish */
-	while ((harness_sql_count(&h, "SELECT count(*) FROM kpi_marks WHERE "
-				      "tenant_id = '%s'") > 0 ||
-		harness_sql_count(&h, "SELECT count(*) FROM facts_pending "
-				      "WHERE tenant_id = '%s'") > 0) &&
+	/*
+	 * the worker rebuilt the hours while ingest went on; let it finish
+	 * (pending first: a derivation's commit turns pending rows into marks)
+	 */
+	while ((harness_sql_count(&h, "SELECT count(*) FROM facts_pending "
+				      "WHERE tenant_id = '%s'") > 0 ||
+		harness_sql_count(&h, "SELECT count(*) FROM kpi_marks WHERE "
+				      "tenant_id = '%s'") > 0) &&
 	       waited < 30000) {
 		usleep(50 * 1000);
 		waited += 50;

@@ -489,10 +489,15 @@ static void wait_for_rollups(void)
 {
 	int waited = 0;
 
-	while ((sql_count("SELECT count(*) FROM kpi_marks WHERE tenant_id = "
-			  "'%s'") > 0 ||
-		sql_count("SELECT count(*) FROM facts_pending WHERE "
-			  "tenant_id = '%s'") > 0) &&
+	/*
+	 * Pending first: a derivation deletes its pending rows and adds its
+	 * marks in one commit, which may fall between the two counts; read
+	 * the other way round, both could be 0 with marks still to come.
+	 */
+	while ((sql_count("SELECT count(*) FROM facts_pending WHERE "
+			  "tenant_id = '%s'") > 0 ||
+		sql_count("SELECT count(*) FROM kpi_marks WHERE tenant_id = "
+			  "'%s'") > 0) &&
 	       waited < 30000) {
 		usleep(50 * 1000);
 		waited += 50;
