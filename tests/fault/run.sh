@@ -150,17 +150,19 @@ RECONNECT_MAX=0
 RECONNECTS=
 SIGTERM_MS=
 pg_outage() { # pg_outage fast|immediate
-  local pid=$SERVER_PID ms
+  local pid=$SERVER_PID ms t0 down
+  t0=$(now_ms)
   PGCLUSTER_STOP_MODE=$1 scripts/pgcluster.sh stop "$TMP/pg" 2>>"$TMP/pgcluster.log"
   sleep "$FAULT_OUTAGE"
   scripts/pgcluster.sh start "$TMP/pg" >/dev/null 2>>"$TMP/pgcluster.log"
+  down=$(($(now_ms) - t0))
   ms=$(ready_ms)
   [[ $SERVER_PID == "$pid" ]] && kill -0 "$pid" 2>/dev/null ||
     fail "agentkpi did not survive the PostgreSQL $1 stop"
   RECONNECTS+=" $ms"
   ((ms > RECONNECT_MAX)) && RECONNECT_MAX=$ms
   TRIALS=$((TRIALS + 1))
-  say "PostgreSQL $1 stop, down ${FAULT_OUTAGE}s: pool reconnected ${ms} ms after the restart"
+  say "PostgreSQL $1 stop: unavailable ${down} ms (stop, ${FAULT_OUTAGE} s, start); pool reconnected ${ms} ms after"
 }
 for round in $(seq "$FAULT_ROUNDS"); do
   sleep "$FAULT_GAP"
