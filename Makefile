@@ -55,7 +55,7 @@ endif
 .SECONDARY:
 
 .PHONY: all run test check-tests check format format-check clean demo bench \
-        fault
+        fault soak
 
 all: $(BIN)
 
@@ -80,7 +80,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(SUPPORT_OBJS) $(LIB)
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(SUPPORT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
-# the load client of the fault test (libcurl, jansson)
+# the load client of the fault test and the soak run (libcurl, jansson)
 $(FAULT_CLIENT): $(BUILD)/tests/fault/client.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson) \
 		-lpthread
@@ -114,6 +114,12 @@ bench: all
 fault:
 	@scripts/deps.sh
 	@SANITIZE=$(SANITIZE) tests/fault/run.sh
+
+# Ten minutes (SOAK_SECONDS) of mixed load at half capacity: latency and
+# RSS over time, written to docs/soak.md; not part of `make test`.
+soak:
+	@scripts/deps.sh
+	@SOAK_SANITIZE=$${SOAK_SANITIZE:-$(SANITIZE)} tests/soak/run.sh
 
 # Builds and runs every Criterion binary against DATABASE_URL.
 check-tests: $(BIN) $(UNIT_BINS) $(INTEG_BINS)
