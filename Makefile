@@ -43,6 +43,7 @@ UNIT_BINS   := $(UNIT_SRCS:%.c=$(BUILD)/%)
 INTEG_BINS  := $(INTEG_SRCS:%.c=$(BUILD)/%)
 SUPPORT_OBJS:= $(SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 TEST_LIBS   := $(shell pkg-config --libs criterion libcurl 2>/dev/null)
+FAULT_CLIENT:= $(BUILD)/tests/fault/client
 TEST_CFLAGS := -Itests/support $(shell pkg-config --cflags criterion 2>/dev/null)
 
 BIN := agentkpi
@@ -53,7 +54,8 @@ endif
 # keep test objects: they are not throwaway intermediates
 .SECONDARY:
 
-.PHONY: all run test check-tests check format format-check clean demo bench
+.PHONY: all run test check-tests check format format-check clean demo bench \
+        fault soak
 
 all: $(BIN)
 
@@ -78,6 +80,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(SUPPORT_OBJS) $(LIB)
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(SUPPORT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
+# the load client of the fault test and the soak run (libcurl, jansson)
+$(FAULT_CLIENT): $(BUILD)/tests/fault/client.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson) \
+		-lpthread
+
 # Installs what is missing, builds, starts a local PostgreSQL under var/
 # when DATABASE_URL is unset, migrates, and serves with a demo key.
 run:
@@ -100,6 +107,19 @@ demo:
 bench: all
 	@scripts/deps.sh
 	@bench/run.sh
+
+# PostgreSQL restarts and crashes, SIGKILL and SIGTERM of the server under
+# ingest load, then a reconciliation of what was acknowledged with what is
+# stored (also a phase of `make test`); sizes in tests/fault/run.sh.
+fault:
+	@scripts/deps.sh
+	@SANITIZE=$(SANITIZE) tests/fault/run.sh
+
+# Ten minutes (SOAK_SECONDS) of mixed load at half capacity: latency and
+# RSS over time, written to docs/soak.md; not part of `make test`.
+soak:
+	@scripts/deps.sh
+	@SOAK_SANITIZE=$${SOAK_SANITIZE:-$(SANITIZE)} tests/soak/run.sh
 
 # Builds and runs every Criterion binary against DATABASE_URL.
 check-tests: $(BIN) $(UNIT_BINS) $(INTEG_BINS)
@@ -129,4 +149,5 @@ clean:
 # every object's header dependencies, tests included (a stale test object
 # would run with another build's query numbering)
 -include $(LIB_OBJS:.o=.d) $(BUILD)/server/main.d \
-         $(UNIT_BINS:=.d) $(INTEG_BINS:=.d) $(SUPPORT_OBJS:.o=.d)
+         $(UNIT_BINS:=.d) $(INTEG_BINS:=.d) $(SUPPORT_OBJS:.o=.d) \
+         $(FAULT_CLIENT).d

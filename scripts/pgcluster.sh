@@ -3,6 +3,8 @@
 #
 #   scripts/pgcluster.sh start DIR   create (first time) and start; prints the URL
 #   scripts/pgcluster.sh stop  DIR   stop it (no error if not running / missing)
+#                                    PGCLUSTER_STOP_MODE=immediate: crash-stop
+#                                    (the fault test; default fast)
 #   scripts/pgcluster.sh url   DIR   print the URL of an existing cluster
 #
 # Layout: DIR/data (cluster), DIR/run (unix socket), DIR/port, DIR/postgres.log.
@@ -114,8 +116,10 @@ start() {
 
 stop() {
   if is_running; then
-    log "stopping"
-    as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -s -w -t 60 stop >&2
+    local mode=${PGCLUSTER_STOP_MODE:-fast}
+    [[ $mode =~ ^(smart|fast|immediate)$ ]] || die "PGCLUSTER_STOP_MODE must be smart, fast or immediate"
+    log "stopping ($mode)"
+    as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -m "$mode" -s -w -t 60 stop >&2
   fi
 }
 

@@ -57,5 +57,10 @@ phase "tests (normal build)" make check-tests
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 phase "tests (ASan+UBSan build)" make SANITIZE=1 check-tests
 
+# Faults (issue 6): PostgreSQL restarts and crashes, SIGKILL and SIGTERM of
+# the server under ingest load, then acknowledged vs stored. Small size
+# here; its own cluster (it restarts PostgreSQL); knobs in the script.
+phase "fault test" tests/fault/run.sh
+
 printf '%s' "$TIMES"
 echo "all tests passed (normal + sanitizer) in $((SECONDS - TOTAL_START))s"

@@ -59,7 +59,10 @@ static const struct {
     {"serve", "usage: agentkpi serve [--migrate]\n\n"
 	      "Serves the HTTP API on LISTEN (default 127.0.0.1:8080)\n"
 	      "until SIGINT or SIGTERM. Refuses to start while database\n"
-	      "migrations are pending, unless --migrate applies them.\n"},
+	      "migrations are pending, unless --migrate applies them.\n"
+	      "On SIGINT or SIGTERM it stops accepting connections, lets\n"
+	      "the requests in flight finish (up to SHUTDOWN_TIMEOUT_MS),\n"
+	      "closes the database pool and exits 0.\n"},
     {"migrate", "usage: agentkpi migrate\n\n"
 		"Applies the pending migrations of MIGRATIONS_DIR\n"
 		"(default ./migrations) to DATABASE_URL, each in one\n"
@@ -210,6 +213,26 @@ struct db *service_db(const struct service *svc)
 	return svc->app.db;
 }
 
+int service_drain(struct service *svc)
+{
+	long bound = svc->app.cfg.shutdown_timeout_ms;
+	int left;
+
+	log_msg(LOG_INFO, "main",
+		"not accepting connections; waiting up to %ld ms for %d "
+		"request(s) in flight",
+		bound, http_in_flight(svc->http));
+	left = http_drain(svc->http, bound);
+	if (left > 0) {
+		log_msg(LOG_WARN, "main",
+			"%d request(s) still in flight after %ld ms "
+			"(SHUTDOWN_TIMEOUT_MS); cancelling their queries",
+			left, bound);
+		db_cancel_busy(svc->app.db);
+	}
+	return left;
+}
+
 void service_stop(struct service *svc)
 {
 	if (!svc)
@@ -250,7 +273,9 @@ static int cmd_serve(int argc, char **argv)
 		service_port(svc));
 	sigwait(&set, &sig);
 	log_msg(LOG_INFO, "main", "signal %d: stopping", sig);
+	service_drain(svc);
 	service_stop(svc);
+	log_msg(LOG_INFO, "main", "stopped");
 	return 0;
 }
 

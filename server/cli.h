@@ -27,6 +27,15 @@ int service_port(const struct service *svc);
 /* The service's database pool (for tests and tools). */
 struct db *service_db(const struct service *svc);
 
+/*
+ * The first half of a graceful stop: refuses new connections, waits up to
+ * shutdown_timeout_ms for the requests in flight, and cancels the database
+ * work of those still running after that. Returns how many were still in
+ * flight (also logged). service_stop must follow.
+ */
+int service_drain(struct service *svc);
+
+/* Stops HTTP, then the worker, closes the pool and frees svc. */
 void service_stop(struct service *svc);
 
 /* Runs the command line; returns the process exit status. */

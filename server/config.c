@@ -65,6 +65,8 @@ static const struct cfg_key {
     {"log_level", CFG_STR, offsetof(struct config, log_level), "info", 0, 0, 0},
     {"migrations_dir", CFG_STR, offsetof(struct config, migrations_dir),
      "migrations", 0, 0, 0},
+    {"shutdown_timeout_ms", CFG_LONG,
+     offsetof(struct config, shutdown_timeout_ms), "10000", 0, 600000, 0},
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

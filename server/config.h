@@ -31,6 +31,7 @@ struct config {
 	long key_cache_ms;
 	char *log_level;
 	char *migrations_dir;
+	long shutdown_timeout_ms; /* SIGTERM: wait for requests in flight */
 };
 
 /*

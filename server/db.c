@@ -28,6 +28,7 @@ static const struct {
 
 struct db_conn {
 	PGconn *pg;
+	PGcancel *cancel; /* for db_cancel_busy; swapped under db->lock */
 	bool busy;
 	bool prepared;
 	char sqlstate[6];
@@ -84,8 +85,13 @@ static int prepare_all(struct db_conn *c, struct err *err)
 			log_msg(LOG_ERROR, "db", "cannot prepare %s: %s",
 				queries[i].name, PQerrorMessage(c->pg));
 			PQclear(r);
-			return err_set(err, API_ERR_INTERNAL, NULL,
-				       "cannot prepare %s", queries[i].name);
+			/* the server went away in the middle: retry later */
+			return err_set(err,
+				       PQstatus(c->pg) == CONNECTION_OK
+					   ? API_ERR_INTERNAL
+					   : API_ERR_DB_UNAVAILABLE,
+				       NULL, "cannot prepare %s",
+				       queries[i].name);
 		}
 		PQclear(r);
 	}
@@ -104,6 +110,19 @@ static void session_setup(struct db_conn *c)
 	PQclear(r);
 }
 
+/* A new cancel handle for c's current session, swapped in under the lock. */
+static void cancel_renew(struct db *db, struct db_conn *c)
+{
+	PGcancel *fresh = c->pg ? PQgetCancel(c->pg) : NULL, *old;
+
+	pthread_mutex_lock(&db->lock);
+	old = c->cancel;
+	c->cancel = fresh;
+	pthread_mutex_unlock(&db->lock);
+	if (old)
+		PQfreeCancel(old);
+}
+
 static int conn_open(struct db *db, struct db_conn *c, struct err *err)
 {
 	c->pg = PQconnectdb(db->url);
@@ -117,6 +136,7 @@ static int conn_open(struct db *db, struct db_conn *c, struct err *err)
 			       "cannot connect to the database");
 	}
 	PQsetNoticeReceiver(c->pg, notice_quiet, NULL);
+	cancel_renew(db, c);
 	session_setup(c);
 	if (!(db->flags & DB_NO_PREPARE))
 		return prepare_all(c, err);
@@ -151,9 +171,12 @@ void db_close(struct db *db)
 
 	if (!db)
 		return;
-	for (i = 0; i < db->size; i++)
+	for (i = 0; i < db->size; i++) {
+		if (db->conns[i].cancel)
+			PQfreeCancel(db->conns[i].cancel);
 		if (db->conns[i].pg)
 			PQfinish(db->conns[i].pg);
+	}
 	pthread_mutex_destroy(&db->lock);
 	pthread_cond_destroy(&db->freed);
 	free(db->conns);
@@ -172,6 +195,29 @@ static void deadline_in(struct timespec *ts, int ms)
 	}
 }
 
+/*
+ * Whether an idle connection still has a server behind it. A server that
+ * stopped or restarted has closed the socket (often after a last FATAL
+ * message): reading what is there without blocking sees the message,
+ * then the end of the stream, and libpq marks the connection bad. Costs
+ * one non-blocking read on a healthy connection.
+ */
+static bool conn_alive(struct db_conn *c)
+{
+	int i;
+
+	if (PQstatus(c->pg) != CONNECTION_OK)
+		return false;
+	if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		return true; /* not idle: the next statement will tell */
+	for (i = 0; i < 2; i++) {
+		if (!PQconsumeInput(c->pg))
+			return false;
+		PQisBusy(c->pg); /* parses what arrived (a notice) */
+	}
+	return PQstatus(c->pg) == CONNECTION_OK;
+}
+
 /* Makes a checked-out connection usable again after trouble. */
 static int conn_heal(struct db *db, struct db_conn *c, struct err *err)
 {
@@ -179,12 +225,18 @@ static int conn_heal(struct db *db, struct db_conn *c, struct err *err)
 
 	if (!c->pg)
 		return conn_open(db, c, err);
-	if (PQstatus(c->pg) != CONNECTION_OK) {
-		log_msg(LOG_WARN, "db", "connection lost, reconnecting");
+	if (!conn_alive(c)) {
 		PQreset(c->pg);
-		if (PQstatus(c->pg) != CONNECTION_OK)
+		if (PQstatus(c->pg) != CONNECTION_OK) {
+			log_msg(LOG_WARN, "db",
+				"connection lost; cannot reconnect: %.*s",
+				(int)strcspn(PQerrorMessage(c->pg), "\n"),
+				PQerrorMessage(c->pg));
 			return err_set(err, API_ERR_DB_UNAVAILABLE, NULL,
 				       "cannot reconnect to the database");
+		}
+		log_msg(LOG_INFO, "db", "connection lost; reconnected");
+		cancel_renew(db, c);
 		c->prepared = false;
 		session_setup(c);
 		if (!(db->flags & DB_NO_PREPARE) && prepare_all(c, err) < 0)
@@ -232,6 +284,24 @@ struct db_conn *db_acquire(struct db *db, struct err *err)
 	return c;
 }
 
+int db_cancel_busy(struct db *db)
+{
+	char msg[256];
+	int i, n = 0;
+
+	pthread_mutex_lock(&db->lock);
+	for (i = 0; i < db->size; i++) {
+		if (!db->conns[i].busy || !db->conns[i].cancel)
+			continue;
+		if (PQcancel(db->conns[i].cancel, msg, sizeof(msg)))
+			n++;
+		else
+			log_msg(LOG_WARN, "db", "cannot cancel: %s", msg);
+	}
+	pthread_mutex_unlock(&db->lock);
+	return n;
+}
+
 void db_release(struct db *db, struct db_conn *conn)
 {
 	PGresult *r;
@@ -253,7 +323,7 @@ static struct db_res *check(struct db_conn *conn, PGresult *r, const char *what,
 			    struct err *err)
 {
 	struct db_res *res;
-	const char *state;
+	const char *state, *msg;
 	ExecStatusType st = PQresultStatus(r);
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -264,10 +334,12 @@ static struct db_res *check(struct db_conn *conn, PGresult *r, const char *what,
 	state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	snprintf(conn->sqlstate, sizeof(conn->sqlstate), "%s",
 		 state ? state : "");
-	log_msg(LOG_WARN, "db", "%s failed: sqlstate=%s %s", what,
-		state ? state : "-",
-		r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-		  : "no result");
+	/* a lost connection has no primary message: libpq's own says why */
+	msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (!msg)
+		msg = PQerrorMessage(conn->pg);
+	log_msg(LOG_WARN, "db", "%s failed: sqlstate=%s %.*s", what,
+		state ? state : "-", (int)strcspn(msg, "\n"), msg);
 	map_sqlstate(state, what, err);
 	PQclear(r);
 	return NULL;

@@ -39,10 +39,19 @@ void db_close(struct db *db);
 
 /*
  * Takes a connection, waiting up to the acquire timeout (then 503). A
- * broken connection is reset and re-prepared; one left in a failed
- * transaction is rolled back. Returns NULL with err filled.
+ * broken connection (also one whose server restarted while it was idle)
+ * is reset and re-prepared; one left in a failed transaction is rolled
+ * back. Returns NULL with err filled (db_unavailable while the server
+ * cannot be reached: every call tries to reconnect, none waits for it).
  */
 struct db_conn *db_acquire(struct db *db, struct err *err);
+
+/*
+ * Asks the server to cancel whatever the checked-out connections are
+ * running (shutdown after its bound); their statements fail (57014).
+ * Returns how many cancel requests were sent.
+ */
+int db_cancel_busy(struct db *db);
 
 /* Gives the connection back (NULL: nothing); rolls back an open transaction. */
 void db_release(struct db *db, struct db_conn *conn);

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MAX_PATH_PARAMS 4
 #define MAX_EXTRA_HEADERS 4
@@ -23,6 +26,9 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_config cfg;
 	int port;
+	atomic_int in_flight;	/* requests begun and not yet completed */
+	atomic_bool draining;	/* http_drain was called */
+	MHD_socket quiesced_fd; /* listen socket handed back by MHD */
 };
 
 struct request {
@@ -214,6 +220,10 @@ void reply_json_text(struct request *req, int status, char *text)
 	}
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "X-Request-Id", req->rid);
+	/* shutting down: no further requests on this connection */
+	if (atomic_load(&req->srv->draining))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
 	for (i = 0; i < req->nhdr; i++)
 		MHD_add_response_header(resp, req->hdr_name[i],
 					req->hdr_value[i]);
@@ -263,6 +273,9 @@ void reply_error(struct request *req, const struct err *err)
 			 req->rid);
 	if (under_message_prefix(req))
 		json_object_set_new(body, "message", json_string(err->msg));
+	/* db_unavailable, not_ready: worth retrying soon */
+	if (err_http_status(code) == 503)
+		reply_header(req, "Retry-After", "1");
 	reply_json(req, err_http_status(code), body);
 }
 
@@ -477,6 +490,7 @@ static struct request *request_new(struct http_server *srv,
 	if (cl && parse_long(cl, &len) == 0 && len > srv->cfg.max_body_bytes)
 		req->too_large = true;
 	atomic_fetch_add(&request_count, 1);
+	atomic_fetch_add(&srv->in_flight, 1);
 	return req;
 }
 
@@ -527,13 +541,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
 	struct request *req = *req_cls;
 	int i;
 
-	(void)cls;
 	(void)conn;
 	if (!req)
 		return;
+	atomic_fetch_sub(&srv->in_flight, 1);
 	log_set_request_id(req->rid);
 	log_msg(LOG_INFO, "access",
 		"method=%s path=%s status=%d bytes=%zu duration_ms=%.2f%s",
@@ -576,6 +591,7 @@ struct http_server *http_start(const struct http_config *cfg, struct err *err)
 	const char *host = cfg->host;
 
 	srv->cfg = *cfg;
+	srv->quiesced_fd = MHD_INVALID_SOCKET;
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)cfg->port);
@@ -588,7 +604,8 @@ struct http_server *http_start(const struct http_config *cfg, struct err *err)
 		return NULL;
 	}
 	srv->daemon = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		MHD_USE_ERROR_LOG | MHD_USE_ITC,
 	    0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
 	    on_mhd_error, srv, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 	    MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
@@ -623,10 +640,40 @@ int http_port(const struct http_server *srv)
 	return srv->port;
 }
 
+int http_in_flight(struct http_server *srv)
+{
+	return atomic_load(&srv->in_flight);
+}
+
+int http_drain(struct http_server *srv, long timeout_ms)
+{
+	const struct timespec tick = {0, 10 * 1000000L};
+	double until = time_mono_ms() + (double)timeout_ms;
+	MHD_socket fd;
+
+	atomic_store(&srv->draining, true);
+	fd = MHD_quiesce_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET) {
+		/*
+		 * MHD's threads may still hold the descriptor until
+		 * MHD_stop_daemon, so it is closed in http_stop; shutting it
+		 * down now makes the kernel refuse new connections at once
+		 * instead of queueing them for nobody.
+		 */
+		shutdown(fd, SHUT_RDWR);
+		srv->quiesced_fd = fd;
+	}
+	while (atomic_load(&srv->in_flight) > 0 && time_mono_ms() < until)
+		nanosleep(&tick, NULL);
+	return atomic_load(&srv->in_flight);
+}
+
 void http_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
 	MHD_stop_daemon(srv->daemon);
+	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
+		close(srv->quiesced_fd);
 	free(srv);
 }

@@ -57,7 +57,21 @@ struct http_server *http_start(const struct http_config *cfg, struct err *err);
 /* The port actually bound (useful with port 0). */
 int http_port(const struct http_server *srv);
 
-/* Stops accepting, finishes running requests, frees everything. */
+/*
+ * Graceful shutdown, first half: stops accepting (new connections are
+ * refused from now on; replies carry Connection: close), then waits up to
+ * timeout_ms for the requests in flight to complete. Returns how many
+ * are still in flight (0: all done). Call http_stop afterwards.
+ */
+int http_drain(struct http_server *srv, long timeout_ms);
+
+/* Requests begun and not yet completed. */
+int http_in_flight(struct http_server *srv);
+
+/*
+ * Stops serving and frees everything. Connections are closed; a request
+ * still running finishes its handler, but its reply may not be sent.
+ */
 void http_stop(struct http_server *srv);
 
 /* -- for handlers ------------------------------------------------------ */
