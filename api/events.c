@@ -113,7 +113,8 @@ static int parse_array(struct batch *b, const char *s, size_t n, long max,
 			while (i < n && is_ws(s[i]))
 				i++;
 			end = element_end(s, i, n);
-			if (end >= n || end == i)
+			/* a stray '}' ends an element but separates nothing */
+			if (end >= n || end == i || s[end] == '}')
 				return err_set(err, API_ERR_INVALID_JSON, NULL,
 					       "the body is not a valid JSON "
 					       "array");
