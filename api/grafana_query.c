@@ -12,6 +12,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -738,6 +739,18 @@ static int run_annotations(struct request *req, struct target *t,
 
 /* -- the request ---------------------------------------------------------- */
 
+/* A JSON number as a long, saturated: out-of-range casts are undefined. */
+static long number_long(json_t *v)
+{
+	double d = json_number_value(v);
+
+	if (d <= (double)LONG_MIN)
+		return LONG_MIN;
+	if (d >= (double)LONG_MAX)
+		return LONG_MAX;
+	return (long)d;
+}
+
 static int parse_range(json_t *body, struct query *qr, struct err *err)
 {
 	json_t *range = json_object_get(body, "range"), *v;
@@ -756,9 +769,9 @@ static int parse_range(json_t *body, struct query *qr, struct err *err)
 		return err_set(err, API_ERR_INVALID_PARAM, "range.from",
 			       "'range.from' must be before 'range.to'");
 	if ((v = json_object_get(body, "intervalMs")) && json_is_number(v))
-		qr->interval_ms = (long)json_number_value(v);
+		qr->interval_ms = number_long(v);
 	if ((v = json_object_get(body, "maxDataPoints")) && json_is_number(v))
-		qr->max_points = (long)json_number_value(v);
+		qr->max_points = number_long(v);
 	if (qr->max_points <= 0 || qr->max_points > KPI_MAX_GROUPS)
 		qr->max_points = KPI_MAX_GROUPS; /* the engine's own cap */
 	return 0;
