@@ -2,6 +2,7 @@
 # `make test` are the two commands a newcomer needs (see README.md).
 
 CC      ?= cc
+FUZZ_CC ?= clang
 OPT     ?= -O2
 PKGS    := libmicrohttpd libpq jansson uuid libcrypto
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -10,7 +11,14 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -MMD -MP \
            -Iserver -Iapi $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
-ifeq ($(SANITIZE),1)
+# FUZZ=1: clang objects instrumented for libFuzzer (make fuzz sets it)
+ifeq ($(FUZZ),1)
+CC      := $(FUZZ_CC)
+BUILD   ?= build-fuzz
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=all
@@ -45,6 +53,11 @@ SUPPORT_OBJS:= $(SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 TEST_LIBS   := $(shell pkg-config --libs criterion libcurl 2>/dev/null)
 TEST_CFLAGS := -Itests/support $(shell pkg-config --cflags criterion 2>/dev/null)
 
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c), run by scripts/fuzz.sh
+FUZZ_NAMES  := event ndjson query grafana
+FUZZ_BINS   := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 300
+
 BIN := agentkpi
 ifeq ($(SANITIZE),1)
 BIN := $(BUILD)/agentkpi
@@ -53,7 +66,8 @@ endif
 # keep test objects: they are not throwaway intermediates
 .SECONDARY:
 
-.PHONY: all run test check-tests check format format-check clean demo bench
+.PHONY: all run test check-tests check format format-check clean demo bench \
+        fuzz fuzz-bins
 
 all: $(BIN)
 
@@ -78,6 +92,9 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(SUPPORT_OBJS) $(LIB)
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(SUPPORT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
+$(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(LIB)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 # Installs what is missing, builds, starts a local PostgreSQL under var/
 # when DATABASE_URL is unset, migrates, and serves with a demo key.
 run:
@@ -89,6 +106,16 @@ run:
 test:
 	@scripts/deps.sh
 	+@scripts/test.sh
+
+# Builds the libFuzzer harnesses with clang (build-fuzz/) and runs each for
+# FUZZ_SECONDS on a copy of its seed corpus; fails on a crash, leak,
+# undefined behaviour or broken invariant (docs/fuzzing.md).
+fuzz:
+	@scripts/deps.sh
+	+@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_NAMES)
+
+fuzz-bins: $(FUZZ_BINS)
 
 # Loads the public tau2-bench demo data into the service `make run` started.
 demo:
@@ -124,9 +151,10 @@ format-check:
 	clang-format --dry-run --Werror server/*.[ch] api/*.[ch] tests/*/*.[ch]
 
 clean:
-	rm -rf build build-san agentkpi
+	rm -rf build build-san build-fuzz agentkpi
 
 # every object's header dependencies, tests included (a stale test object
 # would run with another build's query numbering)
 -include $(LIB_OBJS:.o=.d) $(BUILD)/server/main.d \
-         $(UNIT_BINS:=.d) $(INTEG_BINS:=.d) $(SUPPORT_OBJS:.o=.d)
+         $(UNIT_BINS:=.d) $(INTEG_BINS:=.d) $(SUPPORT_OBJS:.o=.d) \
+         $(FUZZ_BINS:=.d)
