@@ -2,6 +2,7 @@
 # `make test` are the two commands a newcomer needs (see README.md).
 
 CC      ?= cc
+FUZZ_CC ?= clang
 OPT     ?= -O2
 PKGS    := libmicrohttpd libpq jansson uuid libcrypto
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -10,7 +11,14 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -MMD -MP \
            -Iserver -Iapi $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
-ifeq ($(SANITIZE),1)
+# FUZZ=1: clang objects instrumented for libFuzzer (make fuzz sets it)
+ifeq ($(FUZZ),1)
+CC      := $(FUZZ_CC)
+BUILD   ?= build-fuzz
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=all
@@ -46,6 +54,11 @@ TEST_LIBS   := $(shell pkg-config --libs criterion libcurl 2>/dev/null)
 FAULT_CLIENT:= $(BUILD)/tests/fault/client
 TEST_CFLAGS := -Itests/support $(shell pkg-config --cflags criterion 2>/dev/null)
 
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c), run by scripts/fuzz.sh
+FUZZ_NAMES  := event ndjson query grafana
+FUZZ_BINS   := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 300
+
 BIN := agentkpi
 ifeq ($(SANITIZE),1)
 BIN := $(BUILD)/agentkpi
@@ -55,7 +68,7 @@ endif
 .SECONDARY:
 
 .PHONY: all run test check-tests check format format-check clean demo bench \
-        fault soak
+        fault soak fuzz fuzz-bins
 
 all: $(BIN)
 
@@ -85,6 +98,9 @@ $(FAULT_CLIENT): $(BUILD)/tests/fault/client.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl jansson) \
 		-lpthread
 
+$(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(LIB)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 # Installs what is missing, builds, starts a local PostgreSQL under var/
 # when DATABASE_URL is unset, migrates, and serves with a demo key.
 run:
@@ -96,6 +112,16 @@ run:
 test:
 	@scripts/deps.sh
 	+@scripts/test.sh
+
+# Builds the libFuzzer harnesses with clang (build-fuzz/) and runs each for
+# FUZZ_SECONDS on a copy of its seed corpus; fails on a crash, leak,
+# undefined behaviour or broken invariant (docs/fuzzing.md).
+fuzz:
+	@scripts/deps.sh
+	+@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_NAMES)
+
+fuzz-bins: $(FUZZ_BINS)
 
 # Loads the public tau2-bench demo data into the service `make run` started.
 demo:
@@ -144,10 +170,10 @@ format-check:
 	clang-format --dry-run --Werror server/*.[ch] api/*.[ch] tests/*/*.[ch]
 
 clean:
-	rm -rf build build-san agentkpi
+	rm -rf build build-san build-fuzz agentkpi
 
 # every object's header dependencies, tests included (a stale test object
 # would run with another build's query numbering)
 -include $(LIB_OBJS:.o=.d) $(BUILD)/server/main.d \
          $(UNIT_BINS:=.d) $(INTEG_BINS:=.d) $(SUPPORT_OBJS:.o=.d) \
-         $(FAULT_CLIENT).d
+         $(FAULT_CLIENT).d $(FUZZ_BINS:=.d)

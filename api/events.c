@@ -7,6 +7,7 @@
  */
 #include "api.h"
 #include "app.h"
+#include "events.h"
 #include "store.h"
 #include "util.h"
 
@@ -14,15 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-struct batch {
-	json_t **docs;	  /* parsed elements, owned */
-	const char **raw; /* their text in the body */
-	size_t *raw_len;
-	size_t n;
-	size_t cap;
-	long max_depth; /* deepest nesting an element may have */
-};
 
 static void batch_add(struct batch *b, json_t *doc, const char *raw, size_t len)
 {
@@ -37,7 +29,7 @@ static void batch_add(struct batch *b, json_t *doc, const char *raw, size_t len)
 	b->raw_len[b->n++] = len;
 }
 
-static void batch_release(struct batch *b)
+void batch_release(struct batch *b)
 {
 	size_t i;
 
@@ -136,7 +128,8 @@ static int parse_array(struct batch *b, const char *s, size_t n, long max,
 			while (i < n && is_ws(s[i]))
 				i++;
 			end = element_end(s, i, n);
-			if (end >= n || end == i)
+			/* a stray '}' ends an element but separates nothing */
+			if (end >= n || end == i || s[end] == '}')
 				return err_set(err, API_ERR_INVALID_JSON, NULL,
 					       "the body is not a valid JSON "
 					       "array");
@@ -190,12 +183,10 @@ static int parse_ndjson(struct batch *b, const char *s, size_t n, long max,
 	return 0;
 }
 
-static int parse_body(struct request *req, struct batch *b, long max,
-		      struct err *err)
+int events_parse_body(const char *ctype, const char *body, size_t len,
+		      struct batch *b, long max, struct err *err)
 {
-	const char *ctype = request_header(req, "Content-Type");
-	size_t len, i = 0;
-	const char *body = request_body(req, &len);
+	size_t i = 0;
 	bool ndjson = false;
 
 	if (ctype) {
@@ -307,9 +298,12 @@ void api_events_post(struct request *req)
 	size_t i, nvalid = 0, accepted = 0;
 	int64_t now = time_now_ms();
 	struct err err;
+	size_t len;
+	const char *body = request_body(req, &len);
 
 	b.max_depth = app->cfg.max_json_depth;
-	if (parse_body(req, &b, app->cfg.max_batch_events, &err) < 0)
+	if (events_parse_body(request_header(req, "Content-Type"), body, len,
+			      &b, app->cfg.max_batch_events, &err) < 0)
 		goto fail;
 	items = xcalloc(b.n ? b.n : 1, sizeof(*items));
 	for (i = 0; i < b.n; i++) {

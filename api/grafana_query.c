@@ -12,6 +12,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct query {
 	int64_t from_ms, to_ms;
 	long interval_ms;
 	long max_points; /* at most KPI_MAX_GROUPS */
+	long max_depth;	 /* of a payload sent as a JSON string */
 };
 
 static void target_free(struct target *t)
@@ -455,11 +457,13 @@ static int target_payload(struct target *t, json_t *jt, long max_depth,
 	return 0;
 }
 
-/* Reads target jt; 1 when it is to be skipped (hidden or no metric). */
-static int target_parse(struct request *req, struct target *t, json_t *jt,
-			json_t *top, struct err *err)
+/*
+ * Reads target jt; 1 when it is to be skipped (hidden or no metric). The
+ * caller sets the query's tenant and range.
+ */
+static int target_parse(struct target *t, json_t *jt, json_t *top,
+			long max_depth, struct err *err)
 {
-	struct app *app = request_app(req);
 	json_t *target = json_object_get(jt, "target");
 	const char *name = json_string_value(target);
 	const char *type = json_string_value(json_object_get(jt, "type"));
@@ -486,14 +490,13 @@ static int target_parse(struct request *req, struct target *t, json_t *jt,
 			       "lists them",
 			       t->metric);
 	kpi_query_init(&t->q);
-	t->q.tenant_id = api_auth(req)->tenant_id;
 	t->q.window_hours = 24;
 	t->q.metric = t->m->name;
 	t->stat = t->m->stats[0];
 	t->table = type && strcmp(type, "table") == 0; /* SimpleJSON */
 	for (i = 0; i < KPI_KEY_COUNT; i++)
 		t->sets[i].nin = -1;
-	if (target_payload(t, jt, app->cfg.max_json_depth, err) < 0 ||
+	if (target_payload(t, jt, max_depth, err) < 0 ||
 	    parse_payload(t, err) < 0)
 		return -1;
 	if ((filters = json_object_get(top, "filters")) &&
@@ -808,47 +811,60 @@ static int parse_range(json_t *body, struct query *qr, struct err *err)
 	return 0;
 }
 
+/*
+ * Reads body's range and targets into qr and ts[0..*n) (MAX_TARGETS
+ * slots; free the *n used with target_free, also after a failure). No
+ * database: tests/fuzz/fuzz_grafana.c runs this step alone.
+ */
+static int parse_query(json_t *body, struct target *ts, size_t *n,
+		       struct query *qr, struct err *err)
+{
+	json_t *targets = json_object_get(body, "targets"), *jt;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(targets))
+		return err_set(err, API_ERR_INVALID_PARAM, "targets",
+			       "'targets' must be an array");
+	if (json_array_size(targets) > MAX_TARGETS)
+		return err_set(err, API_ERR_INVALID_PARAM, "targets",
+			       "at most %d targets per query", MAX_TARGETS);
+	if (json_array_size(targets) && parse_range(body, qr, err) < 0)
+		return -1;
+	json_array_foreach(targets, i, jt)
+	{
+		memset(&ts[*n], 0, sizeof(ts[*n]));
+		ts[*n].index = (int)i;
+		rc = target_parse(&ts[*n], jt, body, qr->max_depth, err);
+		if (rc == 1) { /* skipped: its slot is reused */
+			target_free(&ts[*n]);
+			continue;
+		}
+		(*n)++;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 void api_grafana_query_post(struct request *req)
 {
 	struct target *ts = xcalloc(MAX_TARGETS, sizeof(*ts));
-	struct query qr = {0, 0, 0, 0};
-	json_t *body = NULL, *targets, *jt, *out = json_array();
+	struct query qr = {0, 0, 0, 0, 0};
+	json_t *body = NULL, *out = json_array();
 	struct err err;
 	size_t i, n = 0;
 	int rc;
 
-	if (grafana_body(req, &body, &err) < 0)
+	qr.max_depth = ((struct app *)request_app(req))->cfg.max_json_depth;
+	if (grafana_body(req, &body, &err) < 0 ||
+	    parse_query(body, ts, &n, &qr, &err) < 0)
 		goto fail;
-	targets = json_object_get(body, "targets");
-	if (!json_is_array(targets)) {
-		err_set(&err, API_ERR_INVALID_PARAM, "targets",
-			"'targets' must be an array");
-		goto fail;
-	}
-	if (json_array_size(targets) > MAX_TARGETS) {
-		err_set(&err, API_ERR_INVALID_PARAM, "targets",
-			"at most %d targets per query", MAX_TARGETS);
-		goto fail;
-	}
-	if (json_array_size(targets) && parse_range(body, &qr, &err) < 0)
-		goto fail;
-	json_array_foreach(targets, i, jt)
-	{
-		memset(&ts[n], 0, sizeof(ts[n]));
-		ts[n].index = (int)i;
-		rc = target_parse(req, &ts[n], jt, body, &err);
-		if (rc == 1) { /* skipped: its slot is reused */
-			target_free(&ts[n]);
-			continue;
-		}
-		n++;
-		if (rc < 0)
-			goto fail;
-	}
 	if (n && derive_sync(((struct app *)request_app(req))->db,
 			     api_auth(req)->tenant_id, &err) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
+		ts[i].q.tenant_id = api_auth(req)->tenant_id;
 		ts[i].q.from_ms = qr.from_ms;
 		ts[i].q.to_ms = qr.to_ms;
 		if (!ts[i].m)

@@ -10,6 +10,9 @@ PACKAGES=(
   libmicrohttpd-dev libpq-dev libjansson-dev uuid-dev
   libcriterion-dev libcurl4-openssl-dev libssl-dev
   postgresql curl
+  # make fuzz and the fuzz phase of make test: libFuzzer is part of clang,
+  # its runtime (libclang_rt.fuzzer) ships in libclang-rt-14-dev
+  clang libclang-rt-14-dev
 )
 
 # One dpkg-query call prints "name<TAB>status" for every package it knows;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build and run all tests twice: normal build, then ASan+UBSan build
+# Build and run all tests twice: normal build, then ASan+UBSan build, then
+# run each libFuzzer harness briefly (FUZZ_TEST_SECONDS, default 10 s each)
 # (called by `make test`; also what CI runs).
 #
 # Without DATABASE_URL a throwaway PostgreSQL cluster is created in
@@ -56,6 +57,10 @@ phase "tests (normal build)" make check-tests
 # UBSan: print a stack trace and fail the test on the first error.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 phase "tests (ASan+UBSan build)" make SANITIZE=1 check-tests
+# A crash, leak, undefined behaviour or broken invariant fails the phase.
+FUZZ_TEST_SECONDS=${FUZZ_TEST_SECONDS:-10}
+phase "fuzz (${FUZZ_TEST_SECONDS}s per harness)" \
+  make --no-print-directory fuzz FUZZ_SECONDS="$FUZZ_TEST_SECONDS"
 
 # Faults (issue 6): PostgreSQL restarts and crashes, SIGKILL and SIGTERM of
 # the server under ingest load, then acknowledged vs stored. Small size
@@ -63,4 +68,4 @@ phase "tests (ASan+UBSan build)" make SANITIZE=1 check-tests
 phase "fault test" tests/fault/run.sh
 
 printf '%s' "$TIMES"
-echo "all tests passed (normal + sanitizer) in $((SECONDS - TOTAL_START))s"
+echo "all tests passed (normal + sanitizer + fuzz) in $((SECONDS - TOTAL_START))s"

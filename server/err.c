@@ -3,6 +3,7 @@
  * The one table that maps API errors to HTTP statuses and code words.
  */
 #include "err.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +38,27 @@ static const struct {
     [API_ERR_NOT_READY] = {503, "not_ready"},
 };
 
+/*
+ * Replaces each byte of s that does not begin a whole UTF-8 character
+ * with '?'. Field and message go into JSON replies, which jansson builds
+ * only from UTF-8, and they may quote raw bytes of a URL or end in a
+ * character cut short by the buffer or a "%.40s".
+ */
+static void utf8_scrub(char *s)
+{
+	size_t n = strlen(s), i = 0, k;
+	unsigned char c;
+
+	while (i < n) {
+		c = (unsigned char)s[i];
+		k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		if (k <= n - i && utf8_valid(s + i, k))
+			i += k;
+		else
+			s[i++] = '?';
+	}
+}
+
 int err_set(struct err *err, enum api_err code, const char *field,
 	    const char *fmt, ...)
 {
@@ -47,6 +69,8 @@ int err_set(struct err *err, enum api_err code, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	utf8_scrub(err->field);
+	utf8_scrub(err->msg);
 	return -1;
 }
 

@@ -147,6 +147,8 @@ Test(ingest_limits, body_that_is_not_json_is_400_and_stores_nothing)
 	    {"array with a trailing comma", "[" NJ_EVENT ",]"},
 	    {"array with two closing brackets", "[" NJ_EVENT "]]"},
 	    {"array elements without a comma", "[" NJ_EVENT " " NJ_EVENT "]"},
+	    /* found by tests/fuzz/fuzz_ndjson.c: '}' passed for a comma */
+	    {"array elements parted by a brace", "[" NJ_EVENT "}" NJ_EVENT "]"},
 	};
 	struct http_resp r;
 	size_t i;

@@ -43,6 +43,9 @@ Test(event, invalid_table_names_the_field)
 			failures++;
 		}
 		cr_assert_neq(err.msg[0], '\0', "%s: empty message", name);
+		cr_assert(utf8_valid(err.msg, strlen(err.msg)) &&
+			      utf8_valid(err.field, strlen(err.field)),
+			  "%s: message or field is not UTF-8", name);
 	}
 	cr_assert_eq(failures, 0, "%zu invalid events misjudged", failures);
 	json_decref(cases);
