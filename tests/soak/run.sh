@@ -139,7 +139,10 @@ while :; do
   ((running)) || break
   kill -0 "$SERVER_PID" 2>/dev/null || die "the server died under load (see $SOAK_OUT/server.log)"
   if ((SECONDS - T0 >= NEXT)); then
-    printf '%d\t%s\n' $((SECONDS - T0)) "$(rss VmRSS)" >>"$SOAK_OUT/rss.tsv"
+    # seconds, VmRSS kB, load average, facts pending (the worker's backlog)
+    printf '%d\t%s\t%s\t%s\n' $((SECONDS - T0)) "$(rss VmRSS)" "$(cut -d' ' -f1 /proc/loadavg)" \
+      "$(curl -s --max-time 5 "http://127.0.0.1:$PORT/readyz" | sed -n 's/.*"facts_pending":\([0-9]*\).*/\1/p')" \
+      >>"$SOAK_OUT/rss.tsv"
     NEXT=$((NEXT + 10))
   fi
   sleep 1
@@ -169,10 +172,14 @@ for k in single batch read; do
 done
 NMIN=$(wc -l <"$SOAK_OUT/single.min")
 row() { awk -v m="$2" '$1 == m { printf "%s", $'"$3"' }' "$SOAK_OUT/$1.min"; }
-rss_at() { awk -F'\t' -v t="$1" '$1 <= t { v = $2 } END { print v }' "$SOAK_OUT/rss.tsv"; }
+rss_at() { awk -F'\t' -v t="$1" -v c="${2:-2}" '$1 <= t { v = $c } END { print v }' "$SOAK_OUT/rss.tsv"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
 RSS_FIRST=$(rss_at 60)
 RSS_MAX=$(cut -f2 "$SOAK_OUT/rss.tsv" | sort -n | tail -n 1)
+BACKLOG=$(awk -F'\t' '$4 != "" { if ($4 > hi) hi = $4; last = $4 } END { printf "%d at the end, %d at most", last, hi }' \
+  "$SOAK_OUT/rss.tsv")
+LOADAVG=$(awk -F'\t' 'NR == 1 || $3 < lo { lo = $3 } $3 > hi { hi = $3 } { s += $3 }
+  END { printf "%.1f mean, %.1f to %.1f", s / NR, lo, hi }' "$SOAK_OUT/rss.tsv")
 
 REPORT=$SOAK_OUT/report.md
 {
@@ -182,7 +189,8 @@ REPORT=$SOAK_OUT/report.md
     "$(git rev-parse --short HEAD)$(git status --porcelain --untracked-files=no | grep -q . && echo ' (with uncommitted changes)'), on" \
     "$(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \
     "PostgreSQL $(psv 'SHOW server_version' 2>/dev/null || echo '?') (throwaway cluster), server defaults" \
-    "(4 HTTP threads, pool of 4, LOG_LEVEL info); load generator on the same machine."
+    "(4 HTTP threads, pool of 4, LOG_LEVEL info); load generator on the same machine." \
+    "Load average (1 min) during the run: $LOADAVG (other work on the machine included)."
   echo
   echo "Load for ${ELAPSED} s: $SOAK_SINGLE_RATE single-event POSTs/s (target; $SINGLE_RATE reached) over $SOAK_SINGLE_THREADS connections," \
     "one POST of 1000 events every $SOAK_BATCH_EVERY s, $SOAK_READ_RATE reads/s over 2 connections" \
@@ -198,12 +206,13 @@ REPORT=$SOAK_OUT/report.md
       "$e" "$(res $k p50_ms)" "$(res $k p99_ms)"
   done
   echo
-  echo "p99 latency (ms) per minute of the run, and RSS at the minute's end:"
+  echo "p99 latency (ms) per minute of the run; RSS and facts pending at the minute's end:"
   echo
-  echo "| minute | single p99 | batch p99 | reads p99 | reads n | RSS |"
-  echo "|---:|---:|---:|---:|---:|---:|"
+  echo "| minute | single n | single p99 | batch p99 | reads n | reads p99 | RSS | pending |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
   for m in $(seq "$NMIN"); do
-    echo "| $m | $(row single "$m" 4) | $(row batch "$m" 4) | $(row read "$m" 4) | $(row read "$m" 2) | $(mb "$(rss_at $((m * 60)))") |"
+    echo "| $m | $(row single "$m" 2) | $(row single "$m" 4) | $(row batch "$m" 4) | $(row read "$m" 2) | $(row read "$m" 4)" \
+      "| $(mb "$(rss_at $((m * 60)))") | $(rss_at $((m * 60)) 4) |"
   done
   echo
   echo "| | first minute | last minute |"
@@ -215,6 +224,8 @@ REPORT=$SOAK_OUT/report.md
   echo "RSS: $(mb "$RSS_IDLE") idle before the load, $(mb "$RSS_FIRST") after the first minute," \
     "$(mb "$RSS_END") at the end of the load, $(mb "$RSS_MAX") the largest 10-s sample," \
     "$(mb "$RSS_HWM") peak (VmHWM); samples every 10 s in \`rss.tsv\`."
+  echo
+  echo "Facts pending (the worker's backlog, from \`/readyz\` every 10 s): $BACKLOG."
   echo
   echo "Errors: $ERRORS failed requests (any status but 200, or no answer); $LOG_ERRORS error lines in the server log." \
     "SIGTERM at the end: exit $STOP_RC."
