@@ -20,6 +20,7 @@
 #define ROLLUP_BATCH 8
 #define IDLE_MS 20
 #define GATHER_MS 50
+#define REFRESH_MS 1000 /* refresh rollups at least this often */
 #define ERROR_MS 1000
 #define VACUUM_MS 2000 /* at most one queue vacuum per 2 s of work */
 
@@ -29,8 +30,9 @@ struct worker {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	bool stop;
-	struct timespec vacuumed; /* last queue vacuum */
-	long work;		  /* rows derived or refreshed since */
+	struct timespec vacuumed;  /* last queue vacuum */
+	struct timespec refreshed; /* last rollup refresh */
+	long work;		   /* rows derived or refreshed since */
 };
 
 /* Waits ms milliseconds or until worker_stop; returns true to go on. */
@@ -55,6 +57,16 @@ static bool pause_for(struct worker *w, long ms)
 	return go;
 }
 
+/* Milliseconds since *since (CLOCK_MONOTONIC). */
+static long ms_since(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 +
+	       (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
 /*
  * Vacuums the worker's queue tables (queries.def, Q_QUEUES_VACUUM) once
  * VACUUM_MS have passed since the last time, if it has done work since.
@@ -63,16 +75,11 @@ static void vacuum_queues(struct worker *w)
 {
 	struct db_conn *conn;
 	struct db_res *res;
-	struct timespec now;
 	struct err err;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (w->work == 0 ||
-	    (now.tv_sec - w->vacuumed.tv_sec) * 1000 +
-		    (now.tv_nsec - w->vacuumed.tv_nsec) / 1000000 <
-		VACUUM_MS)
+	if (w->work == 0 || ms_since(&w->vacuumed) < VACUUM_MS)
 		return;
-	w->vacuumed = now;
+	clock_gettime(CLOCK_MONOTONIC, &w->vacuumed);
 	w->work = 0;
 	if (!(conn = db_acquire(w->db, &err))) {
 		log_msg(LOG_WARN, "worker", "vacuum: %s", err.msg);
@@ -84,44 +91,59 @@ static void vacuum_queues(struct worker *w)
 	db_release(w->db, conn);
 }
 
+/*
+ * One round: derive a batch of pending conversations, then refresh some
+ * marked rollup hours when the facts are current or REFRESH_MS have
+ * passed since the last refresh (under steady ingest the facts are never
+ * quite current, and reads of unrefreshed hours go to the facts, slower
+ * as they grow). Returns how long to pause (0: go on at once), or -1
+ * after an error.
+ */
+static long round_once(struct worker *w)
+{
+	struct err err;
+	long done;
+	int refreshed = 0;
+
+	if (derive_pending(w->db, NULL, WORKER_BATCH, &done, &err) < 0) {
+		log_msg(LOG_WARN, "worker", "deriving facts: %s", err.msg);
+		return -1;
+	}
+	w->work += done;
+	if (done == 0 || ms_since(&w->refreshed) >= REFRESH_MS) {
+		clock_gettime(CLOCK_MONOTONIC, &w->refreshed);
+		if (rollup_refresh(w->db, NULL, ROLLUP_BATCH, &refreshed,
+				   &err) < 0) {
+			log_msg(LOG_WARN, "worker", "refreshing rollups: %s",
+				err.msg);
+			return -1;
+		}
+		w->work += refreshed;
+	}
+	if (done == 0)
+		return refreshed ? 0 : IDLE_MS;
+	/*
+	 * A trickle (single-event posts): let marks gather for a moment,
+	 * so that one derivation covers many conversations. Reads never
+	 * wait for this: they derive what is pending themselves.
+	 */
+	return done < WORKER_BATCH / 4 ? GATHER_MS : 0;
+}
+
 static void *run(void *arg)
 {
 	struct worker *w = arg;
-	struct err err;
-	long done;
-	int refreshed;
+	long pause;
 	bool go = true;
 
 	clock_gettime(CLOCK_MONOTONIC, &w->vacuumed);
+	w->refreshed = w->vacuumed;
 	while (go) {
 		vacuum_queues(w);
-		if (derive_pending(w->db, NULL, WORKER_BATCH, &done, &err) <
-		    0) {
-			log_msg(LOG_WARN, "worker", "deriving facts: %s",
-				err.msg);
-			go = pause_for(w, ERROR_MS);
-		} else if (done == 0) {
-			/* facts are current: bring the rollups up to them */
-			if (rollup_refresh(w->db, NULL, ROLLUP_BATCH,
-					   &refreshed, &err) < 0) {
-				log_msg(LOG_WARN, "worker",
-					"refreshing rollups: %s", err.msg);
-				go = pause_for(w, ERROR_MS);
-			} else if (refreshed == 0) {
-				go = pause_for(w, IDLE_MS);
-			}
-			w->work += refreshed;
-		} else if (done < WORKER_BATCH / 4) {
-			/*
-			 * A trickle (single-event posts): let marks gather
-			 * for a moment, so that one derivation covers many
-			 * conversations. Reads never wait for this: they
-			 * derive what is pending themselves (derive_sync).
-			 */
-			w->work += done;
-			go = pause_for(w, GATHER_MS);
+		pause = round_once(w);
+		if (pause != 0) {
+			go = pause_for(w, pause < 0 ? ERROR_MS : pause);
 		} else {
-			w->work += done;
 			pthread_mutex_lock(&w->mu);
 			go = !w->stop;
 			pthread_mutex_unlock(&w->mu);
