@@ -94,7 +94,7 @@ RSS0=$(values rss_start_kb) RSSP=$(values rss_peak_kb) RSS1=$(values rss_after_i
   echo "**KPI latency** (step 4): p50 and p99 of up to ${M[BENCH_KPI_REQUESTS]} requests after one warm-up, one after another on"
   echo "one connection (fewer, never under 3, when they would exceed ${M[BENCH_KPI_BUDGET]} s; n says how many). The range is"
   echo "${M[from]} to ${M[to]} (90 days, all of the tenant's conversations). \"raw SQL\" is bench/raw_kpis.sql over the"
-  echo "events table: median (min–max) of ${M[BENCH_RAW_RUNS]} runs in psql. The ratio is raw SQL median / API p50."
+  echo "events table: median (min–max) of up to ${M[BENCH_RAW_RUNS]} runs in psql (further runs are skipped once ${M[BENCH_RAW_BUDGET]} s have passed: one run, min = max, at the largest size). The ratio is raw SQL median / API p50."
   echo
   echo "| conversations | request | API p50 ms | API p99 ms | n | target p50 | | raw SQL ms | ratio | target | |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
