@@ -70,14 +70,17 @@ static int exec_free(struct db_conn *conn, enum query_id id,
 
 /* One refresh: 1 done, 0 nothing (or held elsewhere), -1 failed. */
 static int refresh_one(struct db_conn *conn, const char *tenant_id,
-		       struct err *err)
+		       int64_t before_ms, struct err *err)
 {
 	const char *params[4] = {tenant_id};
 	char t[TIME_BUF_LEN], end[TIME_BUF_LEN], tenant[40], span[2];
+	char before[TIME_BUF_LEN];
 	struct db_res *res = NULL;
 	int64_t start;
 	int rc = -1;
 
+	if (before_ms > 0)
+		params[1] = time_format_ms(before_ms, before);
 	if (db_begin_snapshot(conn, err) < 0)
 		return -1;
 	if (!(res = db_exec(conn, Q_MARKS_NEXT, params, err)))
@@ -118,8 +121,8 @@ out:
 	return rc;
 }
 
-int rollup_refresh(struct db *db, const char *tenant_id, int max, int *done,
-		   struct err *err)
+int rollup_refresh(struct db *db, const char *tenant_id, int max,
+		   int64_t before_ms, int *done, struct err *err)
 {
 	struct db_conn *conn;
 	int rc = 0;
@@ -128,7 +131,7 @@ int rollup_refresh(struct db *db, const char *tenant_id, int max, int *done,
 	if (!(conn = db_acquire(db, err)))
 		return -1;
 	while (*done < max) {
-		rc = refresh_one(conn, tenant_id, err);
+		rc = refresh_one(conn, tenant_id, before_ms, err);
 		/*
 		 * Another refresh got there first (its rows or a newer mark
 		 * are not in this snapshot): the marks decide what is left.
@@ -197,7 +200,7 @@ int rollup_rebuild(struct db *db, const char *tenant_id, struct err *err)
 	db_release(db, conn);
 	/* the worker may be refreshing some of them too: wait for it */
 	for (waited = 0; rc == 0 && waited < REBUILD_WAIT_MS;) {
-		if ((rc = rollup_refresh(db, tenant_id, 1000, &done, err)) <
+		if ((rc = rollup_refresh(db, tenant_id, 1000, 0, &done, err)) <
 			0 ||
 		    done > 0)
 			continue;

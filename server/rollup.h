@@ -23,10 +23,11 @@ int rollup_mark(struct db_conn *conn, const char *tenant_id, json_t *times,
 
 /*
  * Rebuilds up to max marked hours or days (of tenant_id, or of any tenant
- * when NULL), one transaction each; *done gets how many. 0 or -1 with err.
+ * when NULL) that end by before_ms (0: any), one transaction each; *done
+ * gets how many. 0 or -1 with err.
  */
-int rollup_refresh(struct db *db, const char *tenant_id, int max, int *done,
-		   struct err *err);
+int rollup_refresh(struct db *db, const char *tenant_id, int max,
+		   int64_t before_ms, int *done, struct err *err);
 
 /*
  * Drops the tenant's rollup rows, marks every hour with conversations and

@@ -22,6 +22,7 @@
 #define GATHER_MS 50
 #define REFRESH_MS 1000 /* refresh rollups at least this often */
 #define ERROR_MS 1000
+#define HOUR_MS 3600000LL
 #define VACUUM_MS 2000 /* at most one queue vacuum per 2 s of work */
 
 struct worker {
@@ -111,9 +112,17 @@ static long round_once(struct worker *w)
 	}
 	w->work += done;
 	if (done == 0 || ms_since(&w->refreshed) >= REFRESH_MS) {
+		/*
+		 * While ingest goes on, skip the current UTC hour (and day):
+		 * new events mark it again at once, and rebuilding it every
+		 * second took the database from the ingest it serves.
+		 */
+		int64_t now = time_now_ms();
+		int64_t before = done ? now - now % HOUR_MS : 0;
+
 		clock_gettime(CLOCK_MONOTONIC, &w->refreshed);
-		if (rollup_refresh(w->db, NULL, ROLLUP_BATCH, &refreshed,
-				   &err) < 0) {
+		if (rollup_refresh(w->db, NULL, ROLLUP_BATCH, before,
+				   &refreshed, &err) < 0) {
 			log_msg(LOG_WARN, "worker", "refreshing rollups: %s",
 				err.msg);
 			return -1;
