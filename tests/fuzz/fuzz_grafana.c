@@ -17,8 +17,15 @@ static struct auth auth = {
     .tenant_name = "fuzz",
     .scopes = SCOPE_READ,
 };
+/* what request_app gives the handlers: MAX_JSON_DEPTH at its default */
+static struct app app = {.cfg = {.max_json_depth = 32}};
 static struct http_server srv = {
-    .cfg = {.max_body_bytes = 1048576, .message_prefix = API_GRAFANA_PREFIX},
+    .cfg = {.max_body_bytes = 1048576,
+	    .max_url_bytes = 8192,
+	    .max_header_bytes = 16384,
+	    .max_query_params = 64,
+	    .message_prefix = API_GRAFANA_PREFIX,
+	    .app = &app},
 };
 
 static void check_text(const char *v, size_t max, const char *what)

@@ -142,7 +142,7 @@ static void setup(void)
 	}
 	srv.cfg.routes = routes;
 	srv.cfg.nroutes = api_nroutes;
-	srv.cfg.max_body_bytes = 1048576;
+	fake_limits(&srv.cfg);
 	srv.cfg.message_prefix = API_GRAFANA_PREFIX;
 }
 

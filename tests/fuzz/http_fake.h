@@ -176,6 +176,15 @@ void MHD_destroy_response(struct MHD_Response *response)
 
 /* -- requests ---------------------------------------------------------- */
 
+/* The server's request limits at their defaults (server/config.c). */
+static inline void fake_limits(struct http_config *cfg)
+{
+	cfg->max_body_bytes = 1048576;
+	cfg->max_url_bytes = 8192;
+	cfg->max_header_bytes = 16384;
+	cfg->max_query_params = 64;
+}
+
 /* A request that has arrived on c, authenticated as auth (borrowed). */
 static inline struct request *fake_request(struct http_server *srv,
 					   struct MHD_Connection *c,
@@ -199,7 +208,7 @@ static inline void fake_finish(struct MHD_Connection *c, struct request *req)
 		FUZZ_CHECK(json_is_string(json_object_get(e, "code")) &&
 			       json_is_string(json_object_get(e, "message")),
 			   "status %u without an error object", c->status);
-	on_completed(NULL, c, (void **)&req,
+	on_completed(req->srv, c, (void **)&req,
 		     MHD_REQUEST_TERMINATED_COMPLETED_OK);
 }
 
