@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * KPI aggregates from mergeable states: plans which days and hours of a
- * query come from rollup rows (current, inside one bucket) and which from
- * the facts, runs both queries, sums their states per (bucket, group) and
- * finishes the columns: W-dependent counts from gap codes, percentiles
- * from histograms.
+ * KPI aggregates from mergeable states: plans which days, hours and
+ * minute slices of a query come from rollup rows (current, inside one
+ * bucket) and which from the facts, runs both queries, sums their states per
+ * (bucket, group) and finishes the columns: W-dependent counts from gap codes,
+ * percentiles from histograms.
  */
 #include "kpi_agg.h"
+#include "rollup.h"
 #include "util.h"
 
 #include <math.h>
@@ -500,9 +501,20 @@ static int rollup_answers(const struct kpi_query *q)
 	return 1;
 }
 
-/* Reads the marked hours and days of [floor_day(from), to). */
+/* The marks of a query's range, each sorted. */
+struct marks {
+	struct times hours, days, slices;
+	struct times sliced; /* hours kept as minute slices */
+};
+
+/* The rollup pieces a query reads: days, hours and minute slices. */
+struct pieces {
+	struct times days, hours, slices;
+};
+
+/* Reads the marks and sliced hours of [floor_day(from), to). */
 static int read_marks(struct db_conn *conn, const struct kpi_query *q,
-		      struct times *hours, struct times *days, struct err *err)
+		      struct marks *m, struct err *err)
 {
 	char lo[TIME_BUF_LEN], hi[TIME_BUF_LEN];
 	const char *params[3] = {
@@ -510,19 +522,26 @@ static int read_marks(struct db_conn *conn, const struct kpi_query *q,
 	    time_format_ms(
 		q->from_ms - ((q->from_ms % DAY_MS) + DAY_MS) % DAY_MS, lo),
 	    time_format_ms(q->to_ms, hi)};
+	struct times *all[4] = {&m->hours, &m->days, &m->slices, &m->sliced};
 	struct db_res *res;
+	const char *span;
 	int i;
 
 	if (!(res = db_exec(conn, Q_MARKS_RANGE, params, err)))
 		return -1;
-	for (i = 0; i < db_res_rows(res); i++)
-		times_add(db_res_value(res, i, 0)[0] == 'd' ? days : hours,
+	for (i = 0; i < db_res_rows(res); i++) {
+		span = db_res_value(res, i, 0);
+		times_add(span[0] == 'h'   ? &m->hours
+			  : span[0] == 'd' ? &m->days
+			  : span[0] == 's' ? &m->slices
+					   : &m->sliced,
 			  db_res_i64(res, i, 1));
+	}
 	db_res_free(res);
-	if (hours->n)
-		qsort(hours->t, hours->n, sizeof(*hours->t), cmp_i64);
-	if (days->n)
-		qsort(days->t, days->n, sizeof(*days->t), cmp_i64);
+	for (i = 0; i < 4; i++)
+		if (all[i]->n)
+			qsort(all[i]->t, all[i]->n, sizeof(*all[i]->t),
+			      cmp_i64);
 	return 0;
 }
 
@@ -532,40 +551,60 @@ static int64_t floor_to(int64_t t, int64_t unit)
 }
 
 /*
- * Splits [from, to) into rollup days, rollup hours and facts pieces: a
- * day or hour comes from the rollup when it is unmarked and no bucket
- * starts strictly inside it.
+ * The part [a, b) of q's range in span [s, s + len): from the rollup
+ * (into *rows) when it covers the span whole, no bucket starts strictly
+ * inside and the span is not marked; else a facts piece.
+ */
+static void span_add(const struct kpi_query *q, const struct times *bounds,
+		     const struct times *marked, struct times *rows,
+		     struct times *lo, struct times *hi, int64_t s, int64_t len)
+{
+	int64_t a = s > q->from_ms ? s : q->from_ms;
+	int64_t b = s + len < q->to_ms ? s + len : q->to_ms;
+
+	if (a == s && b == s + len && !any_inside(bounds, s, s + len) &&
+	    !has(marked, s))
+		times_add(rows, s);
+	else
+		piece_add(lo, hi, a, b);
+}
+
+/*
+ * Splits [from, to) into rollup days, hours and minute slices, and facts
+ * pieces. A whole day comes from its row when neither it nor any of its
+ * hours is marked or sliced (a sliced hour's changes mark its minutes,
+ * not its day); a sliced hour from its minute slices; other hours from
+ * their rows. See span_add for what each needs.
  */
 static void split(const struct kpi_query *q, const struct times *bounds,
-		  const struct times *mhours, const struct times *mdays,
-		  struct times *days, struct times *hours, struct times *lo,
+		  const struct marks *m, struct pieces *out, struct times *lo,
 		  struct times *hi)
 {
-	int64_t h0 = floor_to(q->from_ms + HOUR_MS - 1, HOUR_MS);
-	int64_t h1 = floor_to(q->to_ms, HOUR_MS), d, h, end;
+	int64_t h, s;
 
-	if (h0 >= h1) {
-		piece_add(lo, hi, q->from_ms, q->to_ms);
-		return;
-	}
-	piece_add(lo, hi, q->from_ms, h0);
-	for (d = floor_to(h0, DAY_MS); d < h1; d += DAY_MS) {
-		if (d >= h0 && d + DAY_MS <= h1 &&
-		    !any_inside(bounds, d, d + DAY_MS) && !has(mdays, d) &&
-		    !any_inside(mhours, d - 1, d + DAY_MS)) {
-			times_add(days, d);
+	for (h = floor_to(q->from_ms, HOUR_MS); h < q->to_ms;) {
+		if (h % DAY_MS == 0 && h >= q->from_ms &&
+		    h + DAY_MS <= q->to_ms &&
+		    !any_inside(bounds, h, h + DAY_MS) && !has(&m->days, h) &&
+		    !any_inside(&m->hours, h - 1, h + DAY_MS) &&
+		    !any_inside(&m->sliced, h - 1, h + DAY_MS)) {
+			times_add(&out->days, h);
+			h += DAY_MS;
 			continue;
 		}
-		end = d + DAY_MS < h1 ? d + DAY_MS : h1;
-		for (h = d > h0 ? d : h0; h < end; h += HOUR_MS) {
-			if (any_inside(bounds, h, h + HOUR_MS) ||
-			    has(mhours, h))
-				piece_add(lo, hi, h, h + HOUR_MS);
-			else
-				times_add(hours, h);
+		if (has(&m->sliced, h)) {
+			for (s = h; s < h + HOUR_MS && s < q->to_ms;
+			     s += ROLLUP_SLICE_MS)
+				if (s + ROLLUP_SLICE_MS > q->from_ms)
+					span_add(q, bounds, &m->slices,
+						 &out->slices, lo, hi, s,
+						 ROLLUP_SLICE_MS);
+		} else {
+			span_add(q, bounds, &m->hours, &out->hours, lo, hi, h,
+				 HOUR_MS);
 		}
+		h += HOUR_MS;
 	}
-	piece_add(lo, hi, h1, q->to_ms);
 }
 
 /* A timestamptz[] literal of the times ts. */
@@ -677,14 +716,13 @@ static const char *rollup_level(const struct kpi_query *q)
 }
 
 static int run_rollup(struct db_conn *conn, struct plan *p,
-		      const struct times *days, const struct times *hours,
-		      struct err *err)
+		      const struct pieces *rows, struct err *err)
 {
 	static const int keys[3] = {KPI_KEY_CHANNEL, KPI_KEY_AGENT_VERSION,
 				    KPI_KEY_STREAM};
 	const struct kpi_query *q = p->q;
-	char from[TIME_BUF_LEN], *owned[8];
-	const char *params[15];
+	char from[TIME_BUF_LEN], *owned[9];
+	const char *params[16];
 	int i;
 
 	memset(params, 0, sizeof(params));
@@ -697,35 +735,40 @@ static int run_rollup(struct db_conn *conn, struct plan *p,
 	}
 	params[10] = interval_names[q->interval];
 	params[11] = p->percentiles ? "true" : "false";
-	params[12] = owned[6] = time_array(days);
-	params[13] = owned[7] = time_array(hours);
+	params[12] = owned[6] = time_array(&rows->days);
+	params[13] = owned[7] = time_array(&rows->hours);
 	params[14] = rollup_level(q);
-	return run_into(conn, p, Q_KPI_ROLLUP, params, owned, 8, err);
+	params[15] = owned[8] = time_array(&rows->slices);
+	return run_into(conn, p, Q_KPI_ROLLUP, params, owned, 9, err);
 }
 
 int kpi_agg_run(struct db_conn *conn, const struct kpi_query *q,
 		const int64_t *boundaries, int nboundaries, int percentiles,
 		struct kpi_result *r, struct err *err)
 {
-	struct times bounds = {NULL, 0, 0}, mhours = {NULL, 0, 0};
-	struct times mdays = {NULL, 0, 0}, days = {NULL, 0, 0};
-	struct times hours = {NULL, 0, 0}, lo = {NULL, 0, 0}, hi = {NULL, 0, 0};
+	struct times bounds = {NULL, 0, 0}, lo = {NULL, 0, 0},
+		     hi = {NULL, 0, 0};
+	struct marks m;
+	struct pieces rows;
 	struct plan p = {q, percentiles, NULL, 0, 0};
 	struct hists h = {NULL, NULL};
 	int i, rc = -1;
 
 	memset(r, 0, sizeof(*r));
+	memset(&m, 0, sizeof(m));
+	memset(&rows, 0, sizeof(rows));
 	for (i = 0; i < nboundaries; i++)
 		if (boundaries[i] > q->from_ms && boundaries[i] < q->to_ms)
 			times_add(&bounds, boundaries[i]);
 	if (!rollup_answers(q)) {
 		piece_add(&lo, &hi, q->from_ms, q->to_ms);
 	} else {
-		if (read_marks(conn, q, &mhours, &mdays, err) < 0)
+		if (read_marks(conn, q, &m, err) < 0)
 			goto out;
-		split(q, &bounds, &mhours, &mdays, &days, &hours, &lo, &hi);
+		split(q, &bounds, &m, &rows, &lo, &hi);
 	}
-	if ((days.n || hours.n) && run_rollup(conn, &p, &days, &hours, err) < 0)
+	if ((rows.days.n || rows.hours.n || rows.slices.n) &&
+	    run_rollup(conn, &p, &rows, err) < 0)
 		goto out;
 	if (lo.n && run_facts(conn, &p, &lo, &hi, err) < 0)
 		goto out;
@@ -756,10 +799,13 @@ out:
 	free(h.dense);
 	free(h.merged);
 	free(bounds.t);
-	free(mhours.t);
-	free(mdays.t);
-	free(days.t);
-	free(hours.t);
+	free(m.hours.t);
+	free(m.days.t);
+	free(m.slices.t);
+	free(m.sliced.t);
+	free(rows.days.t);
+	free(rows.hours.t);
+	free(rows.slices.t);
 	free(lo.t);
 	free(hi.t);
 	return rc;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The background worker thread: derives pending conversations in batches,
- * then refreshes marked KPI rollup hours and days; it sleeps briefly when
- * there is nothing to do and longer after an error.
+ * then refreshes marked KPI rollup hours, minute slices and days; it sleeps
+ * briefly when there is nothing to do and longer after an error.
  */
 #include "worker.h"
 #include "derive.h"
@@ -22,7 +22,6 @@
 #define GATHER_MS 50
 #define REFRESH_MS 1000 /* refresh rollups at least this often */
 #define ERROR_MS 1000
-#define HOUR_MS 3600000LL
 #define VACUUM_MS 2000 /* at most one queue vacuum per 2 s of work */
 
 struct worker {
@@ -94,7 +93,7 @@ static void vacuum_queues(struct worker *w)
 
 /*
  * One round: derive a batch of pending conversations, then refresh some
- * marked rollup hours when the facts are current or REFRESH_MS have
+ * marked rollup pieces when the facts are current or REFRESH_MS have
  * passed since the last refresh (under steady ingest the facts are never
  * quite current, and reads of unrefreshed hours go to the facts, slower
  * as they grow). Returns how long to pause (0: go on at once), or -1
@@ -113,16 +112,17 @@ static long round_once(struct worker *w)
 	w->work += done;
 	if (done == 0 || ms_since(&w->refreshed) >= REFRESH_MS) {
 		/*
-		 * While ingest goes on, skip the current UTC hour (and day):
-		 * new events mark it again at once, and rebuilding it every
-		 * second took the database from the ingest it serves.
+		 * A day is built once it is over; until then reads take its
+		 * hours. While ingest goes on, skip the current minute too:
+		 * new events mark it again at once.
 		 */
 		int64_t now = time_now_ms();
-		int64_t before = done ? now - now % HOUR_MS : 0;
+		struct rollup_due due = {done ? now - now % ROLLUP_SLICE_MS : 0,
+					 now};
 
 		clock_gettime(CLOCK_MONOTONIC, &w->refreshed);
-		if (rollup_refresh(w->db, NULL, ROLLUP_BATCH, before,
-				   &refreshed, &err) < 0) {
+		if (rollup_refresh(w->db, NULL, ROLLUP_BATCH, &due, &refreshed,
+				   &err) < 0) {
 			log_msg(LOG_WARN, "worker", "refreshing rollups: %s",
 				err.msg);
 			return -1;
