@@ -2,24 +2,28 @@
 # tests/soak/run.sh: the soak run behind `make soak` (issue 6; not part of
 # `make test`). Builds, starts a throwaway PostgreSQL (scripts/pgcluster.sh)
 # and `agentkpi serve`, then for SOAK_SECONDS runs mixed load at about half
-# the measured capacity (docs/benchmarks.md: ~3,000 single-event requests/s
-# with 16 clients, ~25,000 events/s in batches of 1000), all through
-# tests/fault/client:
+# the measured capacity (docs/benchmarks.md: ~2,300-2,500 single-event
+# requests/s with 16-32 clients, ~30,000 events/s in batches of 1000), all
+# through tests/fault/client:
 #
 #   single   SOAK_SINGLE_RATE single-event POSTs/s over SOAK_SINGLE_THREADS
 #   batch    one POST of 1000 events every SOAK_BATCH_EVERY seconds
-#   reads    SOAK_READ_RATE reads/s, in turn: GET /v1/kpis, GET
-#            /v1/kpis/timeseries, POST /grafana/query, GET /v1/conversations
+#   reads    SOAK_READ_RATE reads/s, a quarter each, one client per kind:
+#            scorecard GET /v1/kpis, series GET /v1/kpis/timeseries,
+#            grafana POST /grafana/query, list GET /v1/conversations
 #
-# It samples the server's RSS (VmRSS) every 10 s and writes latency p50/p99
-# per minute, RSS start/end/max, errors and (SOAK_SANITIZE=1: the ASan+UBSan
-# build) whether any sanitizer report appeared in the server log into the
-# section of its build in SOAK_DOC. Raw outputs stay in SOAK_OUT.
+# It samples the server's RSS (VmRSS), the worker's backlog and the rollup
+# marks every 10 s and writes latency p50/p99 per minute and kind, RSS
+# start/end/max, errors and (SOAK_SANITIZE=1: the ASan+UBSan build) whether
+# any sanitizer report appeared in the server log, or (SOAK_VALGRIND=1: the
+# normal build under valgrind memcheck) its error and leak summary, into
+# the section of its build in SOAK_DOC. Raw outputs stay in SOAK_OUT.
 #
 # Knobs (environment):     default
 #   SOAK_SECONDS           600
 #   SOAK_SANITIZE          0       1: build-san/agentkpi (ASan+UBSan)
-#   SOAK_SINGLE_RATE       1500    (SOAK_SANITIZE=1: 500)
+#   SOAK_VALGRIND          0       1: agentkpi under valgrind memcheck
+#   SOAK_SINGLE_RATE       1200    (SOAK_SANITIZE=1: 500, SOAK_VALGRIND=1: 100)
 #   SOAK_SINGLE_THREADS    32
 #   SOAK_BATCH_EVERY       5
 #   SOAK_READ_RATE         3
@@ -34,8 +38,11 @@ say() { echo "soak: $(date +%H:%M:%S) $*" >&2; }
 
 SOAK_SANITIZE=${SOAK_SANITIZE:-0}
 [[ $SOAK_SANITIZE == 1 ]] || SOAK_SANITIZE=0
+SOAK_VALGRIND=${SOAK_VALGRIND:-0}
+[[ $SOAK_VALGRIND == 1 ]] || SOAK_VALGRIND=0
+((SOAK_SANITIZE && SOAK_VALGRIND)) && die "SOAK_SANITIZE and SOAK_VALGRIND do not mix"
 SOAK_SECONDS=${SOAK_SECONDS:-600}
-SOAK_SINGLE_RATE=${SOAK_SINGLE_RATE:-$((SOAK_SANITIZE ? 500 : 1500))}
+SOAK_SINGLE_RATE=${SOAK_SINGLE_RATE:-$((SOAK_SANITIZE ? 500 : SOAK_VALGRIND ? 100 : 1200))}
 SOAK_SINGLE_THREADS=${SOAK_SINGLE_THREADS:-32}
 SOAK_BATCH_EVERY=${SOAK_BATCH_EVERY:-5}
 SOAK_READ_RATE=${SOAK_READ_RATE:-3}
@@ -50,6 +57,11 @@ if ((SOAK_SANITIZE)); then
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   say "building (SANITIZE=1)"
   make --no-print-directory -s SANITIZE=1 "$BIN" "$BUILD/tests/fault/client" >&2
+elif ((SOAK_VALGRIND)); then
+  command -v valgrind >/dev/null || die "SOAK_VALGRIND=1 needs valgrind (apt-get install valgrind)"
+  BUILD=build; BIN=agentkpi; KIND=valgrind; TITLE="Normal build under valgrind memcheck"
+  say "building"
+  make --no-print-directory -s "$BIN" "$BUILD/tests/fault/client" >&2
 else
   BUILD=build; BIN=agentkpi; KIND=normal; TITLE="Normal build (-O2)"
   say "building"
@@ -95,10 +107,18 @@ psv() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
 KEY=$("$BIN" keys create --tenant soak --scopes ingest,read 2>/dev/null | tail -n 1)
 
 # one key drives the whole load: the per-key rate limit is off
-LISTEN=127.0.0.1:0 RATE_LIMIT_RPS=0 "$SOAK_OUT/soak-server" serve 2>"$SOAK_OUT/server.log" &
+RUN=()
+if ((SOAK_VALGRIND)); then
+  # definite and indirect leaks count as errors; "possibly lost" blocks of
+  # the libraries' own caches do not
+  RUN=(valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect
+       --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30
+       --log-file="$SOAK_OUT/valgrind.log")
+fi
+LISTEN=127.0.0.1:0 RATE_LIMIT_RPS=0 "${RUN[@]}" "$SOAK_OUT/soak-server" serve 2>"$SOAK_OUT/server.log" &
 SERVER_PID=$!
 PORT=
-for _ in {1..200}; do
+for _ in {1..600}; do
   PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$SOAK_OUT/server.log" | head -n 1)
   [[ -n $PORT ]] && break
   kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited (see $SOAK_OUT/server.log)"
@@ -122,15 +142,21 @@ PIDS+=($!)
   --seconds "$SOAK_SECONDS" --prefix b --deadline 30 \
   --minutes "$SOAK_OUT/batch.min" >"$SOAK_OUT/batch.out" 2>&1 &
 PIDS+=($!)
-"$CLIENT" --port "$PORT" --threads 2 --rate "$SOAK_READ_RATE" --seconds "$SOAK_SECONDS" --deadline 30 \
-  --read "GET /v1/kpis" \
-  --read "GET /v1/kpis/timeseries?metric=true_resolution_rate&interval=1h" \
-  --read "POST /grafana/query $GRAFANA" \
-  --read "GET /v1/conversations?limit=50" \
-  --minutes "$SOAK_OUT/read.min" >"$SOAK_OUT/read.out" 2>&1 &
-PIDS+=($!)
+# one client per kind of read, so that each has its own latencies
+READS=(scorecard series grafana list)
+declare -A READ=(
+  [scorecard]="GET /v1/kpis"
+  [series]="GET /v1/kpis/timeseries?metric=true_resolution_rate&interval=1h"
+  [grafana]="POST /grafana/query $GRAFANA"
+  [list]="GET /v1/conversations?limit=50")
+READ_EACH=$(awk -v r="$SOAK_READ_RATE" -v n="${#READS[@]}" 'BEGIN { print r / n }')
+for k in "${READS[@]}"; do
+  "$CLIENT" --port "$PORT" --threads 1 --rate "$READ_EACH" --seconds "$SOAK_SECONDS" --deadline 30 \
+    --read "${READ[$k]}" --minutes "$SOAK_OUT/$k.min" >"$SOAK_OUT/$k.out" 2>&1 &
+  PIDS+=($!)
+done
 
-# RSS every 10 s while the clients run
+# RSS, backlog and rollup marks every 10 s while the clients run
 : >"$SOAK_OUT/rss.tsv"
 NEXT=0
 while :; do
@@ -139,10 +165,11 @@ while :; do
   ((running)) || break
   kill -0 "$SERVER_PID" 2>/dev/null || die "the server died under load (see $SOAK_OUT/server.log)"
   if ((SECONDS - T0 >= NEXT)); then
-    # seconds, VmRSS kB, load average, facts pending (the worker's backlog)
-    printf '%d\t%s\t%s\t%s\n' $((SECONDS - T0)) "$(rss VmRSS)" "$(cut -d' ' -f1 /proc/loadavg)" \
+    # seconds, VmRSS kB, load average, facts pending (the worker's backlog),
+    # hours and minutes marked (to refresh)
+    printf '%d\t%s\t%s\t%s\t%s\n' $((SECONDS - T0)) "$(rss VmRSS)" "$(cut -d' ' -f1 /proc/loadavg)" \
       "$(curl -s --max-time 5 "http://127.0.0.1:$PORT/readyz" | sed -n 's/.*"facts_pending":\([0-9]*\).*/\1/p')" \
-      >>"$SOAK_OUT/rss.tsv"
+      "$(psv "SELECT count(DISTINCT (span, t)) FROM kpi_marks WHERE span <> 'd'" 2>/dev/null)" >>"$SOAK_OUT/rss.tsv"
     NEXT=$((NEXT + 10))
   fi
   sleep 1
@@ -165,9 +192,18 @@ ELAPSED=$(res single seconds)
 ELAPSED=${ELAPSED%.*}
 SINGLE_RATE=$(awk -v n="$(res single requests)" -v s="$(res single seconds)" 'BEGIN { printf "%.0f", n / s }')
 SAN=$(grep -cE 'ERROR: [A-Za-z]+Sanitizer|runtime error:|SUMMARY: [A-Za-z]+Sanitizer' "$SOAK_OUT/server.log" || true)
+VG_SUMMARY=
+if ((SOAK_VALGRIND)); then
+  # "ERROR SUMMARY: N errors from M contexts" counts leaks of the kinds above too
+  VG_ERRORS=$(sed -n 's/.*ERROR SUMMARY: \([0-9,]*\) errors.*/\1/p' "$SOAK_OUT/valgrind.log" | tail -n 1 | tr -d ,)
+  [[ -n $VG_ERRORS ]] || VG_ERRORS=unknown
+  VG_SUMMARY=$(grep -E 'definitely lost:|indirectly lost:|possibly lost:|still reachable:' "$SOAK_OUT/valgrind.log" |
+    sed 's/^==[0-9]*== *//' | paste -sd ';' | sed 's/;/; /g')
+  [[ $VG_ERRORS == 0 ]] || SAN=$((SAN + 1))
+fi
 LOG_ERRORS=$(grep -c '^[^ ]* error ' "$SOAK_OUT/server.log" || true)
 ERRORS=0
-for k in single batch read; do
+for k in single batch "${READS[@]}"; do
   ERRORS=$((ERRORS + $(res $k s503) + $(res $k other_status) + $(res $k transport) + $(res $k gave_up) + $(res $k bad_replies)))
 done
 NMIN=$(wc -l <"$SOAK_OUT/single.min")
@@ -185,7 +221,7 @@ REPORT=$SOAK_OUT/report.md
 {
   echo "### $TITLE"
   echo
-  echo "\`SOAK_SECONDS=$SOAK_SECONDS $( ((SOAK_SANITIZE)) && echo 'SOAK_SANITIZE=1 ')make soak\`, $(date -u '+%Y-%m-%d %H:%M UTC'), commit" \
+  echo "\`SOAK_SECONDS=$SOAK_SECONDS SOAK_SINGLE_RATE=$SOAK_SINGLE_RATE $( ((SOAK_SANITIZE)) && echo 'SOAK_SANITIZE=1 ')$( ((SOAK_VALGRIND)) && echo 'SOAK_VALGRIND=1 ')make soak\`, $(date -u '+%Y-%m-%d %H:%M UTC'), commit" \
     "$(git rev-parse --short HEAD)$(git status --porcelain --untracked-files=no | grep -q . && echo ' (with uncommitted changes)'), on" \
     "$(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \
     "PostgreSQL $(psv 'SHOW server_version' 2>/dev/null || echo '?') (throwaway cluster), server defaults" \
@@ -193,33 +229,35 @@ REPORT=$SOAK_OUT/report.md
     "Load average (1 min) during the run: $LOADAVG (other work on the machine included)."
   echo
   echo "Load for ${ELAPSED} s: $SOAK_SINGLE_RATE single-event POSTs/s (target; $SINGLE_RATE reached) over $SOAK_SINGLE_THREADS connections," \
-    "one POST of 1000 events every $SOAK_BATCH_EVERY s, $SOAK_READ_RATE reads/s over 2 connections" \
-    "(scorecard, hourly time series, Grafana query, conversation list in turn)." \
+    "one POST of 1000 events every $SOAK_BATCH_EVERY s, $SOAK_READ_RATE reads/s, a quarter each of" \
+    "scorecard (GET /v1/kpis), series (hourly time series), grafana (POST /grafana/query) and list (GET /v1/conversations)." \
     "At the end: $EVENTS events in $CONVS conversations."
   echo
   echo "| requests | sent | per s | errors | p50 ms | p99 ms |"
   echo "|---|---:|---:|---:|---:|---:|"
-  for k in single batch read; do
+  for k in single batch "${READS[@]}"; do
     e=$(($(res $k s503) + $(res $k other_status) + $(res $k transport) + $(res $k gave_up) + $(res $k bad_replies)))
     printf '| %s | %s | %.1f | %s | %s | %s |\n' "$k" "$(res $k requests)" \
       "$(awk -v n="$(res $k requests)" -v s="$(res $k seconds)" 'BEGIN { print n / s }')" \
       "$e" "$(res $k p50_ms)" "$(res $k p99_ms)"
   done
   echo
-  echo "p99 latency (ms) per minute of the run; RSS and facts pending at the minute's end:"
+  echo "p99 latency (ms) per minute of the run (the reads: 15 of each kind a minute, so their p99 is"
+  echo "about the slowest); RSS, facts pending and hours and minutes marked at the minute's end:"
   echo
-  echo "| minute | single n | single p99 | batch p99 | reads n | reads p99 | RSS | pending |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| minute | single n | single p99 | batch p99 | scorecard | series | grafana | list | RSS | pending | marks |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for m in $(seq "$NMIN"); do
-    echo "| $m | $(row single "$m" 2) | $(row single "$m" 4) | $(row batch "$m" 4) | $(row read "$m" 2) | $(row read "$m" 4)" \
-      "| $(mb "$(rss_at $((m * 60)))") | $(rss_at $((m * 60)) 4) |"
+    echo "| $m | $(row single "$m" 2) | $(row single "$m" 4) | $(row batch "$m" 4) | $(row scorecard "$m" 4)" \
+      "| $(row series "$m" 4) | $(row grafana "$m" 4) | $(row list "$m" 4)" \
+      "| $(mb "$(rss_at $((m * 60)))") | $(rss_at $((m * 60)) 4) | $(rss_at $((m * 60)) 5) |"
   done
   echo
-  echo "| | first minute | last minute |"
+  echo "| p99 | first minute | last minute |"
   echo "|---|---:|---:|"
-  echo "| single-event p99 | $(row single 1 4) ms | $(row single "$NMIN" 4) ms |"
-  echo "| batch p99 | $(row batch 1 4) ms | $(row batch "$NMIN" 4) ms |"
-  echo "| reads p99 | $(row read 1 4) ms | $(row read "$NMIN" 4) ms |"
+  for k in single batch "${READS[@]}"; do
+    echo "| $k | $(row $k 1 4) ms | $(row $k "$NMIN" 4) ms |"
+  done
   echo
   echo "RSS: $(mb "$RSS_IDLE") idle before the load, $(mb "$RSS_FIRST") after the first minute," \
     "$(mb "$RSS_END") at the end of the load, $(mb "$RSS_MAX") the largest 10-s sample," \
@@ -229,6 +267,10 @@ REPORT=$SOAK_OUT/report.md
   echo
   echo "Errors: $ERRORS failed requests (any status but 200, or no answer); $LOG_ERRORS error lines in the server log." \
     "SIGTERM at the end: exit $STOP_RC."
+  if ((SOAK_VALGRIND)); then
+    echo "valgrind memcheck: $VG_ERRORS errors (definite and indirect leaks included), at the exit after SIGTERM: $VG_SUMMARY" \
+      "RSS above is valgrind's, not the server's alone."
+  fi
   if ((SOAK_SANITIZE)); then
     echo "Sanitizers: $([[ $SAN == 0 ]] && echo 'no AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer report in the server log (leaks are checked at the exit after SIGTERM)' || echo "$SAN sanitizer report lines in the server log")."
   fi
