@@ -19,7 +19,6 @@
 
 #define MAX_TARGETS 50
 #define MAX_FILTER_VALUES 1000
-#define HOUR_MS 3600000LL
 #define BODY_COUNT_MAX 1e15 /* ms: over 30,000 years */
 
 /* The condition on one key, built up from the payload and ad hoc filters. */

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOUR_MS 3600000LL
-#define DAY_MS (24 * HOUR_MS)
 #define NBUCKETS 2048
 #define NSCOPES 16 /* 4 metrics x 4 streams */
 #define GAP_KINDS 3
@@ -518,9 +516,7 @@ static int read_marks(struct db_conn *conn, const struct kpi_query *q,
 {
 	char lo[TIME_BUF_LEN], hi[TIME_BUF_LEN];
 	const char *params[3] = {
-	    q->tenant_id,
-	    time_format_ms(
-		q->from_ms - ((q->from_ms % DAY_MS) + DAY_MS) % DAY_MS, lo),
+	    q->tenant_id, time_format_ms(time_floor_ms(q->from_ms, DAY_MS), lo),
 	    time_format_ms(q->to_ms, hi)};
 	struct times *all[4] = {&m->hours, &m->days, &m->slices, &m->sliced};
 	struct db_res *res;
@@ -543,11 +539,6 @@ static int read_marks(struct db_conn *conn, const struct kpi_query *q,
 			qsort(all[i]->t, all[i]->n, sizeof(*all[i]->t),
 			      cmp_i64);
 	return 0;
-}
-
-static int64_t floor_to(int64_t t, int64_t unit)
-{
-	return t - ((t % unit) + unit) % unit;
 }
 
 /*
@@ -582,7 +573,7 @@ static void split(const struct kpi_query *q, const struct times *bounds,
 {
 	int64_t h, s;
 
-	for (h = floor_to(q->from_ms, HOUR_MS); h < q->to_ms;) {
+	for (h = time_floor_ms(q->from_ms, HOUR_MS); h < q->to_ms;) {
 		if (h % DAY_MS == 0 && h >= q->from_ms &&
 		    h + DAY_MS <= q->to_ms &&
 		    !any_inside(bounds, h, h + DAY_MS) && !has(&m->days, h) &&
@@ -610,17 +601,7 @@ static void split(const struct kpi_query *q, const struct times *bounds,
 /* A timestamptz[] literal of the times ts. */
 static char *time_array(const struct times *ts)
 {
-	char **s = xcalloc(ts->n ? ts->n : 1, sizeof(*s)), buf[TIME_BUF_LEN];
-	char *out;
-	int i;
-
-	for (i = 0; i < ts->n; i++)
-		s[i] = xstrdup(time_format_ms(ts->t[i], buf));
-	out = pg_text_array((const char *const *)s, (size_t)ts->n);
-	for (i = 0; i < ts->n; i++)
-		free(s[i]);
-	free(s);
-	return out;
+	return pg_time_array(ts->t, (size_t)ts->n);
 }
 
 static char *filter_array(const struct kpi_filter *f, int out)

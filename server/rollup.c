@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HOUR_MS 3600000LL
-#define DAY_MS (24 * HOUR_MS)
 #define REBUILD_WAIT_MS 60000
 #define REBUILD_ATTEMPTS 5
 
@@ -33,29 +31,13 @@ static size_t floor_unique(const int64_t *t, size_t n, int64_t unit,
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++)
-		out[i] = t[i] - ((t[i] % unit) + unit) % unit;
+		out[i] = time_floor_ms(t[i], unit);
 	if (n)
 		qsort(out, n, sizeof(*out), cmp_i64);
 	for (i = 0; i < n; i++)
 		if (k == 0 || out[i] != out[k - 1])
 			out[k++] = out[i];
 	return k;
-}
-
-/* A timestamptz[] literal of the n times t (ms). */
-static char *times_literal(const int64_t *t, size_t n)
-{
-	char **s = xcalloc(n ? n : 1, sizeof(*s)), buf[TIME_BUF_LEN];
-	char *text;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s[i] = xstrdup(time_format_ms(t[i], buf));
-	text = pg_text_array((const char *const *)s, n);
-	for (i = 0; i < n; i++)
-		free(s[i]);
-	free(s);
-	return text;
 }
 
 int rollup_mark(struct db_conn *conn, const char *tenant_id, json_t *times,
@@ -84,8 +66,8 @@ int rollup_mark(struct db_conn *conn, const char *tenant_id, json_t *times,
 			t[ns++] = t[i];
 	ns = floor_unique(t, ns, ROLLUP_SLICE_MS, m);
 	if (nh) {
-		params[1] = hours = times_literal(h, nh);
-		params[2] = slices = times_literal(m, ns);
+		params[1] = hours = pg_time_array(h, nh);
+		params[2] = slices = pg_time_array(m, ns);
 		res = db_exec(conn, Q_MARKS_ADD, params, err);
 		rc = res ? 0 : -1;
 		db_res_free(res);
@@ -184,11 +166,9 @@ static int refresh_one(struct db_conn *conn, const char *tenant_id,
 	/* one lock per day, and per hour for the hour and its slices */
 	params[0] = tenant;
 	params[1] = kind[0] == 'd' ? "d" : "h";
-	params[2] =
-	    kind[0] == 's'
-		? time_format_ms(
-		      start - ((start % HOUR_MS) + HOUR_MS) % HOUR_MS, hour)
-		: t;
+	params[2] = kind[0] == 's'
+			? time_format_ms(time_floor_ms(start, HOUR_MS), hour)
+			: t;
 	if (!(res = db_exec(conn, Q_MARK_LOCK, params, err)))
 		goto out;
 	if (strcmp(db_res_value(res, 0, 0), "t") != 0) {

@@ -200,6 +200,11 @@ int64_t time_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t time_floor_ms(int64_t t, int64_t unit)
+{
+	return t - ((t % unit) + unit) % unit;
+}
+
 double time_mono_ms(void)
 {
 	struct timespec ts;
@@ -310,6 +315,21 @@ char *pg_text_array(const char *const *v, size_t n)
 	out[k++] = '}';
 	out[k] = '\0';
 	return out;
+}
+
+char *pg_time_array(const int64_t *t, size_t n)
+{
+	char **s = xcalloc(n ? n : 1, sizeof(*s)), buf[TIME_BUF_LEN];
+	char *text;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s[i] = xstrdup(time_format_ms(t[i], buf));
+	text = pg_text_array((const char *const *)s, n);
+	for (i = 0; i < n; i++)
+		free(s[i]);
+	free(s);
+	return text;
 }
 
 static int b64_value(char c)

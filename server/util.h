@@ -44,6 +44,12 @@ char *time_format_ms(int64_t ms, char *buf);
 int64_t time_now_ms(void);
 double time_mono_ms(void);
 
+#define HOUR_MS 3600000LL
+#define DAY_MS (24 * HOUR_MS)
+
+/* The start of the unit-long span (ms; UTC hours, days) holding t. */
+int64_t time_floor_ms(int64_t t, int64_t unit);
+
 /* Days since 1970-01-01 for a proleptic Gregorian date. */
 int64_t days_from_civil(int y, int m, int d);
 
@@ -70,6 +76,9 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
  * $n::text[] parameter; returns a new string (free() it).
  */
 char *pg_text_array(const char *const *v, size_t n);
+
+/* The same for a $n::timestamptz[] parameter of the n times t (ms). */
+char *pg_time_array(const int64_t *t, size_t n);
 
 /*
  * Decodes standard base64 (with or without '=' padding) of s[0..len) into

@@ -15,7 +15,6 @@
 /* 2026-11-21T10:00:00Z */
 #define T0_MS 1795255200000LL
 #define MIN_MS 60000LL
-#define HOUR_MS 3600000LL
 
 static struct harness h;
 

@@ -17,7 +17,6 @@
 #define RANDOM_PERMUTATIONS 8
 #define MAX_EVENTS 64
 #define MAX_STREAM (3 * MAX_EVENTS)
-#define HOUR_MS 3600000LL
 #define ONE_BATCH 0 /* ingest_plan: every event in one request */
 
 static struct harness h;

@@ -116,3 +116,25 @@ Test(util, text_array_literal_escapes_quotes_and_backslashes)
 	cr_expect_str_eq(s, "{}");
 	free(s);
 }
+
+Test(util, time_floor_rounds_down_before_and_after_the_epoch)
+{
+	cr_expect_eq(time_floor_ms(3 * HOUR_MS + 59999, HOUR_MS), 3 * HOUR_MS);
+	cr_expect_eq(time_floor_ms(3 * HOUR_MS, HOUR_MS), 3 * HOUR_MS);
+	cr_expect_eq(time_floor_ms(-1, DAY_MS), -DAY_MS,
+		     "a millisecond before 1970 is in 1969-12-31");
+	cr_expect_eq(time_floor_ms(-DAY_MS, DAY_MS), -DAY_MS);
+}
+
+Test(util, time_array_literal_lists_utc_times)
+{
+	int64_t t[2] = {0, 90061001};
+	char *s = pg_time_array(t, 2);
+
+	cr_expect_str_eq(
+	    s, "{\"1970-01-01T00:00:00.000Z\",\"1970-01-02T01:01:01.001Z\"}");
+	free(s);
+	s = pg_time_array(t, 0);
+	cr_expect_str_eq(s, "{}");
+	free(s);
+}
